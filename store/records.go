@@ -160,8 +160,11 @@ type RefreshFamily struct {
 	ID          string `json:"id"`
 	UserTokenID string `json:"user_token_id"`
 	// TokenGeneration is the user token's generation at the exchange.
-	TokenGeneration uint64       `json:"token_generation"`
-	Status          FamilyStatus `json:"status"`
+	TokenGeneration uint64 `json:"token_generation"`
+	// Permissions is the scope granted at the exchange; refreshes never
+	// issue more, even if the user token has gained permissions since.
+	Permissions permission.Set `json:"permissions"`
+	Status      FamilyStatus   `json:"status"`
 	// Seq is the sequence number of the current refresh token; SecretDigest
 	// its keyed digest, KeyID the digest key.
 	Seq          uint64    `json:"seq"`

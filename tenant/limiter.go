@@ -185,6 +185,29 @@ func (l *Limiter) AllowN(now time.Time, n int64) Decision {
 	}
 }
 
+// Peek reports whether one request would be admitted at now, with the
+// wait if not, without consuming anything. Callers that charge only
+// failures (a guard against guessing) peek before the attempt and Allow
+// after a failure.
+func (l *Limiter) Peek(now time.Time) Decision {
+	p := l.p.Load()
+	if p == nil || p.interval == 0 {
+		return Decision{Allowed: true, Limit: 0, Remaining: -1}
+	}
+	t := unixNanos(now)
+	old := l.tat.Load()
+	next := max(old, t) + p.interval
+	if next-t > p.tau {
+		return p.deny(t, old, time.Duration(next-t-p.tau))
+	}
+	return Decision{
+		Allowed:    true,
+		Limit:      p.rate.Limit,
+		Remaining:  (p.tau - (max(old, t) - t)) / p.interval,
+		ResetAfter: time.Duration(max(old-t, 0)),
+	}
+}
+
 func (p *params) deny(t, tat int64, retry time.Duration) Decision {
 	owed := max(tat-t, 0)
 	return Decision{

@@ -467,3 +467,20 @@ func BenchmarkLimiterAllowParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestLimiterPeekDoesNotConsume(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := tenant.NewLimiter(tenant.Rate{Limit: 3, Window: 3 * time.Second, Burst: 3}, tenant.LimiterState{})
+	for range 10 {
+		require.True(t, l.Peek(now).Allowed)
+	}
+	require.Equal(t, int64(3), l.Peek(now).Remaining)
+	for range 3 {
+		require.True(t, l.Allow(now).Allowed)
+	}
+	d := l.Peek(now)
+	require.False(t, d.Allowed)
+	require.Equal(t, time.Second, d.RetryAfter)
+	require.Equal(t, l.Allow(now).RetryAfter, d.RetryAfter)
+	require.True(t, l.Peek(now.Add(time.Second)).Allowed)
+}

@@ -312,11 +312,20 @@ func (s *scope) globalIndex(prefix byte, what string) func(old, rec *string) err
 	}
 }
 
-type userTokens struct{ collection[store.UserToken] }
+// credentials exposes a collection without Delete: credentials end by a
+// status change, and the store does not offer another way.
+type credentials[T any] struct{ c collection[T] }
+
+func (k credentials[T]) Create(ctx context.Context, rec T) error       { return k.c.Create(ctx, rec) }
+func (k credentials[T]) Get(ctx context.Context, id string) (T, error) { return k.c.Get(ctx, id) }
+func (k credentials[T]) Update(ctx context.Context, rec T) error       { return k.c.Update(ctx, rec) }
+func (k credentials[T]) List(ctx context.Context, page store.Page) ([]T, string, error) {
+	return k.c.List(ctx, page)
+}
 
 func (s *scope) UserTokens() store.UserTokens {
 	claim := s.globalIndex(pfxToken, "user token")
-	return userTokens{collection[store.UserToken]{
+	return credentials[store.UserToken]{collection[store.UserToken]{
 		s: s, kind: kindToken,
 		idOf:   func(r *store.UserToken) string { return r.ID },
 		tenant: func(r *store.UserToken) *string { return &r.TenantID },
@@ -335,7 +344,7 @@ type families struct {
 
 func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	claim := s.globalIndex(pfxFamily, "refresh family")
-	return families{collection[store.RefreshFamily]{
+	return credentials[store.RefreshFamily]{collection[store.RefreshFamily]{
 		s: s, kind: kindFamily,
 		idOf:   func(r *store.RefreshFamily) string { return r.ID },
 		tenant: func(r *store.RefreshFamily) *string { return &r.TenantID },
@@ -457,7 +466,7 @@ func (q quotas) Put(ctx context.Context, name string, st tenant.LimiterState) er
 	if err := checkIDs(q.s.tenantID, name); err != nil {
 		return err
 	}
-	b, err := encode(st)
+	b, err := encode(&st)
 	if err != nil {
 		return err
 	}

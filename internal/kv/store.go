@@ -141,7 +141,9 @@ func checkIDs(ids ...string) error {
 	return nil
 }
 
+// encode normalizes the times of the record v points to and encodes it.
 func encode(v any) ([]byte, error) {
+	normalizeTimes(v)
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode: %w", err)
@@ -252,7 +254,7 @@ func (ts tenants) Create(ctx context.Context, rec tenant.Tenant) error {
 }
 
 func (ts tenants) put(k []byte, rec tenant.Tenant) error {
-	b, err := encode(rec)
+	b, err := encode(&rec)
 	if err != nil {
 		return err
 	}
