@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+
+	"github.com/licensekit/licensekit/store"
+)
+
+// Event is one audit event. It never holds a secret.
+type Event = store.AuditEvent
+
+// Observer receives audit events as they happen. Observe is called from one
+// background goroutine, never on the request path: a slow observer delays
+// only later notifications, and when it falls more than ObserverBuffer
+// events behind, further events are dropped (and counted in the log)
+// rather than slowing a request.
+type Observer interface {
+	Observe(ev Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(ev Event)
+
+// Observe calls f(ev).
+func (f ObserverFunc) Observe(ev Event) { f(ev) }
+
+// ObserverBuffer is how many events may wait for a slow Observer.
+const ObserverBuffer = 4096
+
+// Audit event types.
+const (
+	EventTenantCreated          = "tenant.created"
+	EventTenantUpdated          = "tenant.updated"
+	EventUserCreated            = "user.created"
+	EventUserUpdated            = "user.updated"
+	EventUserDeleted            = "user.deleted"
+	EventGroupCreated           = "group.created"
+	EventGroupUpdated           = "group.updated"
+	EventGroupDeleted           = "group.deleted"
+	EventGroupMemberAdded       = "group.member_added"
+	EventGroupMemberRemoved     = "group.member_removed"
+	EventProductCreated         = "product.created"
+	EventProductUpdated         = "product.updated"
+	EventProductDeleted         = "product.deleted"
+	EventPlanCreated            = "plan.created"
+	EventPlanUpdated            = "plan.updated"
+	EventPlanDeleted            = "plan.deleted"
+	EventCustomerCreated        = "customer.created"
+	EventCustomerUpdated        = "customer.updated"
+	EventCustomerDeleted        = "customer.deleted"
+	EventLicenseCreated         = "license.created"
+	EventLicenseUpdated         = "license.updated"
+	EventLicenseReissued        = "license.reissued"
+	EventLicenseStatus          = "license.status_changed"
+	EventLicenseDeleted         = "license.deleted"
+	EventTokenCreated           = "token.created"
+	EventTokenExchanged         = "token.exchanged"
+	EventTokenRefreshed         = "token.refreshed"
+	EventTokenRotated           = "token.rotated"
+	EventTokenDeactivated       = "token.deactivated"
+	EventTokenReactivated       = "token.reactivated"
+	EventTokenDeleted           = "token.deleted"
+	EventTokenRevoked           = "token.revoked"
+	EventTokenPermissions       = "token.permissions_changed"
+	EventRefreshReuse           = "token.refresh_reuse"
+	EventAuthFailed             = "auth.failed"
+	EventAccessDenied           = "access.denied"
+	EventLimitReached           = "quota.limit_reached"
+	EventValidationFailedPublic = "license.validation_failed"
+)
+
+// Reason codes of failed authentications, recorded in Event.Reason. The
+// caller only ever learns ErrInvalidToken.
+const (
+	ReasonMalformed      = "malformed"
+	ReasonUnknown        = "unknown"
+	ReasonBadSecret      = "bad_secret"
+	ReasonExpired        = "expired"
+	ReasonRevoked        = "revoked"
+	ReasonRotated        = "rotated"
+	ReasonDeactivated    = "deactivated"
+	ReasonAddress        = "address_not_allowed"
+	ReasonOwnerInactive  = "owner_inactive"
+	ReasonUnknownKey     = "unknown_key_id"
+	ReasonFamilyRevoked  = "family_revoked"
+	ReasonRefreshReused  = "refresh_reused"
+	ReasonRefreshExpired = "refresh_expired"
+)
+
+// auditor writes audit events. Events that belong to a change are written
+// in that change's transaction (record); events of the request path
+// (failed authentication, denied access, limits) are buffered and written
+// in batches (enqueue), so a flood of failures costs no write each.
+type auditor struct {
+	e *Engine
+
+	mu      sync.Mutex
+	pending []Event
+	dropped int
+
+	observer Observer
+	notify   chan Event
+	done     chan struct{}
+}
+
+// maxPendingAudit bounds buffered events between flushes; beyond it events
+// are counted as dropped and the count is logged.
+const maxPendingAudit = 65536
+
+func newAuditor(e *Engine, obs Observer) *auditor {
+	a := &auditor{e: e, observer: obs}
+	if obs != nil {
+		a.notify = make(chan Event, ObserverBuffer)
+		a.done = make(chan struct{})
+		go a.deliver()
+	}
+	return a
+}
+
+func (a *auditor) deliver() {
+	defer close(a.done)
+	for ev := range a.notify {
+		a.observer.Observe(ev)
+	}
+}
+
+func (a *auditor) close() {
+	if a.notify != nil {
+		close(a.notify)
+		<-a.done
+	}
+}
+
+// fill completes ev's ID, time and severity.
+func (a *auditor) fill(ev *Event) {
+	if ev.ID == "" {
+		ev.ID = newID()
+	}
+	if ev.Time.IsZero() {
+		ev.Time = a.e.clock()
+	}
+	if ev.Severity == "" {
+		ev.Severity = store.SeverityInfo
+	}
+}
+
+// record appends ev inside tx; the observer hears of it when the caller
+// calls published after the commit.
+func (a *auditor) record(ctx context.Context, tx store.Tx, ev *Event) error {
+	a.fill(ev)
+	return tx.Tenant(ev.TenantID).Audit().Append(ctx, *ev)
+}
+
+// published tells the observer and the log about committed events.
+func (a *auditor) published(evs ...Event) {
+	for _, ev := range evs {
+		a.e.log.Info("licensekit audit", "type", ev.Type, "tenant", ev.TenantID, "token", ev.TokenID,
+			"actor", ev.Actor, "reason", ev.Reason, "client", ev.ClientAddr, "severity", string(ev.Severity))
+		if a.notify == nil {
+			continue
+		}
+		select {
+		case a.notify <- ev:
+		default:
+			a.e.log.Warn("licensekit: observer is behind; event not delivered", "type", ev.Type)
+		}
+	}
+}
+
+// enqueue buffers a request-path event. Events without a tenant (a
+// credential too malformed to name one) go to the log and the observer
+// only: the audit log is per tenant.
+func (a *auditor) enqueue(ev Event) {
+	a.fill(&ev)
+	a.published(ev)
+	if ev.TenantID == "" {
+		return
+	}
+	a.mu.Lock()
+	if len(a.pending) < maxPendingAudit {
+		a.pending = append(a.pending, ev)
+	} else {
+		a.dropped++
+	}
+	a.mu.Unlock()
+}
+
+// flush writes buffered events in one transaction.
+func (a *auditor) flush(ctx context.Context) error {
+	a.mu.Lock()
+	batch, dropped := a.pending, a.dropped
+	a.pending, a.dropped = nil, 0
+	a.mu.Unlock()
+	if dropped > 0 {
+		a.e.log.Error("licensekit: audit buffer full; events dropped", "dropped", dropped)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	err := a.e.update(ctx, func(tx store.Tx) error {
+		for _, ev := range batch {
+			if err := tx.Tenant(ev.TenantID).Audit().Append(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.mu.Lock()
+		a.pending = append(batch, a.pending...)
+		a.mu.Unlock()
+	}
+	return err
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

@@ -1,0 +1,411 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/licensekit/licensekit/permission"
+	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
+)
+
+// The cache holds what the request path needs (tenant licenses and quota
+// limiters, user-token state, refresh-family state) so that authenticating
+// an access token reads no store. Every engine write that changes one of
+// them reloads the entry after it commits, under reloadMu; misses load
+// under reloadMu too, so a reload that read the store before a commit can
+// never overwrite one that read it after.
+type cache struct {
+	reloadMu sync.Mutex
+
+	mu       sync.RWMutex
+	tenants  map[string]*tenantState
+	tokens   map[uuid.UUID]*tokenSnap
+	families map[uuid.UUID]*familySnap
+}
+
+func newCache() *cache {
+	return &cache{
+		tenants:  map[string]*tenantState{},
+		tokens:   map[uuid.UUID]*tokenSnap{},
+		families: map[uuid.UUID]*familySnap{},
+	}
+}
+
+// tenantState is a tenant's license and its quota limiters. It lives as
+// long as the engine; the license pointer is replaced on change.
+type tenantState struct {
+	id       string
+	license  atomic.Pointer[tenant.License]
+	api      *tenant.Limiter
+	validate *tenant.Limiter
+	dirty    atomic.Bool
+}
+
+const (
+	quotaAPI      = "api"
+	quotaValidate = "validate"
+)
+
+// tokenSnap is an immutable snapshot of a user token's live state.
+type tokenSnap struct {
+	id          string
+	tenantID    string
+	userID      string
+	status      store.TokenStatus
+	generation  uint64
+	permissions permission.Set
+	expires     time.Time
+	cidrs       []netip.Prefix
+	// ownerActive is false when the owning user is deactivated or gone:
+	// a user's tokens act for the user and stop with them.
+	ownerActive bool
+}
+
+// allows reports whether the token may be used from addr at now.
+func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
+	if t.status != store.TokenActive || !t.ownerActive {
+		return false
+	}
+	if !t.expires.IsZero() && !now.Before(t.expires) {
+		return false
+	}
+	if len(t.cidrs) == 0 {
+		return true
+	}
+	if !addr.IsValid() {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range t.cidrs {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// familySnap is an immutable snapshot of a refresh family's live state.
+type familySnap struct {
+	tokenID    string
+	generation uint64
+	revoked    bool
+	expires    time.Time
+}
+
+func snapToken(rec store.UserToken, owner store.User) *tokenSnap {
+	s := &tokenSnap{
+		ownerActive: owner.ID == rec.UserID && owner.Status == store.UserActive,
+		id:          rec.ID,
+		tenantID:    rec.TenantID,
+		userID:      rec.UserID,
+		status:      rec.Status,
+		generation:  rec.Generation,
+		permissions: rec.Permissions,
+		expires:     rec.ExpiresAt,
+	}
+	for _, c := range rec.AllowedCIDRs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			s.cidrs = append(s.cidrs, p.Masked())
+		} else {
+			// Stored CIDRs were validated on write; one that no longer
+			// parses must not widen access, so it matches nothing.
+			s.cidrs = append(s.cidrs, netip.Prefix{})
+		}
+	}
+	return s
+}
+
+func snapFamily(rec store.RefreshFamily) *familySnap {
+	return &familySnap{
+		tokenID:    rec.UserTokenID,
+		generation: rec.TokenGeneration,
+		revoked:    rec.Status != store.FamilyActive,
+		expires:    rec.ExpiresAt,
+	}
+}
+
+// tenantState returns the tenant's cached state, loading it on a miss.
+// ErrNotFound if the tenant does not exist.
+func (e *Engine) tenantState(ctx context.Context, id string) (*tenantState, error) {
+	e.cache.mu.RLock()
+	ts := e.cache.tenants[id]
+	e.cache.mu.RUnlock()
+	if ts != nil {
+		return ts, nil
+	}
+	return e.reloadTenant(ctx, id)
+}
+
+// tenantStateBytes is tenantState for an ID held as bytes; a hit costs
+// no allocation.
+func (e *Engine) tenantStateBytes(ctx context.Context, id []byte) (*tenantState, error) {
+	e.cache.mu.RLock()
+	ts := e.cache.tenants[string(id)]
+	e.cache.mu.RUnlock()
+	if ts != nil {
+		return ts, nil
+	}
+	return e.reloadTenant(ctx, string(id))
+}
+
+// reloadTenant reads the tenant's license from the store into the cache,
+// creating the state (with its saved quota) on first use.
+func (e *Engine) reloadTenant(ctx context.Context, id string) (*tenantState, error) {
+	e.cache.reloadMu.Lock()
+	defer e.cache.reloadMu.Unlock()
+	var (
+		rec          tenant.Tenant
+		api, validat tenant.LimiterState
+	)
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if rec, err = tx.Tenants().Get(ctx, id); err != nil {
+			return err
+		}
+		q := tx.Tenant(id).Quotas()
+		if api, err = q.Get(ctx, quotaAPI); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if validat, err = q.Get(ctx, quotaValidate); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	ts := e.cache.tenants[id]
+	if ts == nil {
+		// Limiters are created once and keep counting across license
+		// changes; only a first load restores them from the store.
+		ts = &tenantState{
+			id:       id,
+			api:      tenant.NewLimiter(rec.License.Limits.APIRate(), api),
+			validate: tenant.NewLimiter(rec.License.Limits.ValidationRate(), validat),
+		}
+		e.cache.tenants[id] = ts
+	} else {
+		ts.api.SetRate(rec.License.Limits.APIRate())
+		ts.validate.SetRate(rec.License.Limits.ValidationRate())
+	}
+	lic := rec.License
+	ts.license.Store(&lic)
+	return ts, nil
+}
+
+// token returns the cached snapshot of a user token, loading it on a miss.
+func (e *Engine) token(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
+	e.cache.mu.RLock()
+	t := e.cache.tokens[id]
+	e.cache.mu.RUnlock()
+	if t != nil {
+		return t, nil
+	}
+	return e.reloadToken(ctx, id)
+}
+
+func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
+	e.cache.reloadMu.Lock()
+	defer e.cache.reloadMu.Unlock()
+	var (
+		rec   store.UserToken
+		owner store.User
+	)
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if rec, err = tx.UserTokenByID(ctx, id.String()); err != nil {
+			return err
+		}
+		owner, err = tokenOwner(ctx, tx, rec)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap := snapToken(rec, owner)
+	e.cache.mu.Lock()
+	e.cache.tokens[id] = snap
+	e.cache.mu.Unlock()
+	return snap, nil
+}
+
+// tokenOwner reads the user a token acts for; a missing owner is the zero
+// User, which no token may act for.
+func tokenOwner(ctx context.Context, tx store.Tx, rec store.UserToken) (store.User, error) {
+	u, err := tx.Tenant(rec.TenantID).Users().Get(ctx, rec.UserID)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+		return store.User{}, nil
+	}
+	return u, err
+}
+
+// ownerChanged reloads the cached tokens of a user whose status changed
+// or who was deleted, so that their tokens stop (or resume) at once.
+func (e *Engine) ownerChanged(ctx context.Context, tenantID, userID string) error {
+	var ids []uuid.UUID
+	e.cache.mu.RLock()
+	for id, t := range e.cache.tokens {
+		if t.tenantID == tenantID && t.userID == userID {
+			ids = append(ids, id)
+		}
+	}
+	e.cache.mu.RUnlock()
+	var errs []error
+	for _, id := range ids {
+		if _, err := e.reloadToken(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// family returns the cached snapshot of a refresh family, loading it on a
+// miss.
+func (e *Engine) family(ctx context.Context, id uuid.UUID) (*familySnap, error) {
+	e.cache.mu.RLock()
+	f := e.cache.families[id]
+	e.cache.mu.RUnlock()
+	if f != nil {
+		return f, nil
+	}
+	return e.reloadFamily(ctx, id)
+}
+
+func (e *Engine) reloadFamily(ctx context.Context, id uuid.UUID) (*familySnap, error) {
+	e.cache.reloadMu.Lock()
+	defer e.cache.reloadMu.Unlock()
+	var rec store.RefreshFamily
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		rec, err = tx.RefreshFamilyByID(ctx, id.String())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap := snapFamily(rec)
+	e.cache.mu.Lock()
+	e.cache.families[id] = snap
+	e.cache.mu.Unlock()
+	return snap, nil
+}
+
+// sweepCache drops refresh families past their absolute expiry: no access
+// token outlives its family, so nothing can ask for them again (and if
+// something does, it is reloaded and found expired).
+func (e *Engine) sweepCache(now time.Time) {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	for id, f := range e.cache.families {
+		if !now.Before(f.expires) {
+			delete(e.cache.families, id)
+		}
+	}
+}
+
+// flushQuotas saves the state of every limiter that admitted something
+// since the last flush.
+func (e *Engine) flushQuotas(ctx context.Context) error {
+	e.cache.mu.RLock()
+	var dirty []*tenantState
+	for _, ts := range e.cache.tenants {
+		if ts.dirty.Load() {
+			dirty = append(dirty, ts)
+		}
+	}
+	e.cache.mu.RUnlock()
+	e.sweepCache(e.clock())
+	if len(dirty) == 0 {
+		return nil
+	}
+	for _, ts := range dirty {
+		ts.dirty.Store(false)
+	}
+	err := e.update(ctx, func(tx store.Tx) error {
+		for _, ts := range dirty {
+			q := tx.Tenant(ts.id).Quotas()
+			if err := q.Put(ctx, quotaAPI, ts.api.State()); err != nil {
+				return err
+			}
+			if err := q.Put(ctx, quotaValidate, ts.validate.State()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, ts := range dirty {
+			ts.dirty.Store(true)
+		}
+	}
+	return err
+}
+
+// addrLimiter limits failures per client address. Only failures are
+// charged; a peek before the attempt refuses an address that is over.
+type addrLimiter struct {
+	rate tenant.Rate
+	mu   sync.Mutex
+	m    map[netip.Addr]*tenant.Limiter
+}
+
+// maxTrackedAddrs bounds the limiter's memory; beyond it, addresses whose
+// buckets have refilled are forgotten first.
+const maxTrackedAddrs = 100_000
+
+func newAddrLimiter(r tenant.Rate) *addrLimiter {
+	return &addrLimiter{rate: r, m: map[netip.Addr]*tenant.Limiter{}}
+}
+
+func (a *addrLimiter) get(addr netip.Addr, create bool) *tenant.Limiter {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := a.m[addr]
+	if l == nil && create {
+		if len(a.m) >= maxTrackedAddrs {
+			a.evictLocked(time.Now())
+		}
+		l = tenant.NewLimiter(a.rate, tenant.LimiterState{})
+		a.m[addr] = l
+	}
+	return l
+}
+
+func (a *addrLimiter) evictLocked(now time.Time) {
+	for k, l := range a.m {
+		if !l.State().TAT.After(now) {
+			delete(a.m, k)
+		}
+	}
+	for k := range a.m { // still full: forget arbitrary ones
+		if len(a.m) < maxTrackedAddrs {
+			break
+		}
+		delete(a.m, k)
+	}
+}
+
+// check refuses an address that is over its failure budget.
+func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
+	l := a.get(addr, false)
+	if l == nil {
+		return nil
+	}
+	if d := l.Peek(now); !d.Allowed {
+		return &LimitError{Kind: ErrTooManyAttempts, Decision: d}
+	}
+	return nil
+}
+
+// fail charges one failure to addr.
+func (a *addrLimiter) fail(addr netip.Addr, now time.Time) {
+	a.get(addr, true).Allow(now)
+}

@@ -1,0 +1,236 @@
+package engine
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"hash/crc32"
+	"strings"
+	"unsafe"
+
+	"github.com/google/uuid"
+	"github.com/licensekit/licensekit/permission"
+)
+
+// Credential formats. Each starts with a type prefix so that a leaked
+// credential is recognisable by secret scanners, and each is checked for
+// shape (and, for user and refresh tokens, a CRC-32 checksum) before any
+// store read, so junk costs nothing.
+//
+//	user token     lkut_ + base32(uuid[16] | secret[32] | crc32[4])
+//	refresh token  lkrt_ + base32(family[16] | seq[8] | secret[32] | crc32[4])
+//	access token   lkat_ + base32(body | HMAC-SHA256(body)[32])
+//	               body = version | len(kid) kid | len(tenant) tenant |
+//	                      token[16] | family[16] | generation[8] |
+//	                      permissions[8] | expiry unix ns[8]
+//
+// The lowercase base32 alphabet keeps a credential one "word": a double
+// click selects all of it.
+const (
+	userTokenPrefix    = "lkut_"
+	refreshTokenPrefix = "lkrt_"
+	accessTokenPrefix  = "lkat_"
+
+	secretLen = 32 // 256 bits
+
+	userTokenRaw    = 16 + secretLen + 4
+	refreshTokenRaw = 16 + 8 + secretLen + 4
+
+	accessTokenVersion = 1
+	maxTenantIDLen     = 64
+	accessBodyMax      = 1 + 1 + 16 + 1 + maxTenantIDLen + 16 + 16 + 8 + 8 + 8
+	accessRawMax       = accessBodyMax + sha256.Size
+)
+
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func randomBytes(b []byte) {
+	// crypto/rand.Read never fails on supported platforms (Go ≥ 1.24 it
+	// crashes the program rather than return short).
+	_, _ = rand.Read(b)
+}
+
+func crc(prefix string, b []byte) uint32 {
+	return crc32.Update(crc32.ChecksumIEEE([]byte(prefix)), crc32.IEEETable, b)
+}
+
+// userTokenCredential is a parsed user token.
+type userTokenCredential struct {
+	id     uuid.UUID
+	secret [secretLen]byte
+}
+
+func newUserTokenCredential(id uuid.UUID) (userTokenCredential, string) {
+	c := userTokenCredential{id: id}
+	randomBytes(c.secret[:])
+	return c, c.encode()
+}
+
+func (c userTokenCredential) encode() string {
+	var raw [userTokenRaw]byte
+	copy(raw[:16], c.id[:])
+	copy(raw[16:], c.secret[:])
+	binary.BigEndian.PutUint32(raw[16+secretLen:], crc(userTokenPrefix, raw[:16+secretLen]))
+	return userTokenPrefix + b32.EncodeToString(raw[:])
+}
+
+func parseUserToken(s string) (userTokenCredential, bool) {
+	var c userTokenCredential
+	rest, ok := strings.CutPrefix(s, userTokenPrefix)
+	if !ok || len(rest) != b32.EncodedLen(userTokenRaw) {
+		return c, false
+	}
+	var raw [userTokenRaw]byte
+	if n, err := b32.Decode(raw[:], []byte(rest)); err != nil || n != userTokenRaw {
+		return c, false
+	}
+	if binary.BigEndian.Uint32(raw[16+secretLen:]) != crc(userTokenPrefix, raw[:16+secretLen]) {
+		return c, false
+	}
+	copy(c.id[:], raw[:16])
+	copy(c.secret[:], raw[16:16+secretLen])
+	return c, true
+}
+
+// digest is what the store keeps of the secret.
+func (c userTokenCredential) digest(ks *keyset) []byte {
+	return ks.credential.sum(nil, []byte("user-token"), c.id[:], c.secret[:])
+}
+
+func (c userTokenCredential) verify(ks *keyset, digest []byte) bool {
+	return ks.credential.verify(digest, []byte("user-token"), c.id[:], c.secret[:])
+}
+
+// refreshCredential is a parsed refresh token.
+type refreshCredential struct {
+	family uuid.UUID
+	seq    uint64
+	secret [secretLen]byte
+}
+
+func newRefreshCredential(family uuid.UUID, seq uint64) (refreshCredential, string) {
+	c := refreshCredential{family: family, seq: seq}
+	randomBytes(c.secret[:])
+	return c, c.encode()
+}
+
+func (c refreshCredential) encode() string {
+	var raw [refreshTokenRaw]byte
+	copy(raw[:16], c.family[:])
+	binary.BigEndian.PutUint64(raw[16:24], c.seq)
+	copy(raw[24:], c.secret[:])
+	binary.BigEndian.PutUint32(raw[24+secretLen:], crc(refreshTokenPrefix, raw[:24+secretLen]))
+	return refreshTokenPrefix + b32.EncodeToString(raw[:])
+}
+
+func parseRefreshToken(s string) (refreshCredential, bool) {
+	var c refreshCredential
+	rest, ok := strings.CutPrefix(s, refreshTokenPrefix)
+	if !ok || len(rest) != b32.EncodedLen(refreshTokenRaw) {
+		return c, false
+	}
+	var raw [refreshTokenRaw]byte
+	if n, err := b32.Decode(raw[:], []byte(rest)); err != nil || n != refreshTokenRaw {
+		return c, false
+	}
+	if binary.BigEndian.Uint32(raw[24+secretLen:]) != crc(refreshTokenPrefix, raw[:24+secretLen]) {
+		return c, false
+	}
+	copy(c.family[:], raw[:16])
+	c.seq = binary.BigEndian.Uint64(raw[16:24])
+	copy(c.secret[:], raw[24:24+secretLen])
+	return c, true
+}
+
+func (c refreshCredential) digest(ks *keyset) []byte {
+	var seq [8]byte
+	binary.BigEndian.PutUint64(seq[:], c.seq)
+	return ks.credential.sum(nil, []byte("refresh-token"), c.family[:], seq[:], c.secret[:])
+}
+
+func (c refreshCredential) verify(ks *keyset, digest []byte) bool {
+	var seq [8]byte
+	binary.BigEndian.PutUint64(seq[:], c.seq)
+	return ks.credential.verify(digest, []byte("refresh-token"), c.family[:], seq[:], c.secret[:])
+}
+
+// accessClaims is what an access token carries. It is self-contained and
+// MAC'd; whether it is still honoured is decided against the live state of
+// its user token (generation, status), its family and its tenant.
+type accessClaims struct {
+	keyID       string
+	tenantID    string
+	tokenID     uuid.UUID
+	family      uuid.UUID
+	generation  uint64
+	permissions permission.Set
+	expires     int64 // unix ns, exclusive
+}
+
+func (c *accessClaims) encode(ks *keyset) string {
+	body := make([]byte, 0, accessRawMax)
+	body = append(body, accessTokenVersion, byte(len(ks.id)))
+	body = append(body, ks.id...)
+	body = append(body, byte(len(c.tenantID)))
+	body = append(body, c.tenantID...)
+	body = append(body, c.tokenID[:]...)
+	body = append(body, c.family[:]...)
+	body = binary.BigEndian.AppendUint64(body, c.generation)
+	body = binary.BigEndian.AppendUint64(body, c.permissions.Bits())
+	body = binary.BigEndian.AppendUint64(body, uint64(c.expires))
+	raw := ks.access.sum(body, body)
+	return accessTokenPrefix + b32.EncodeToString(raw)
+}
+
+// parseAccessToken checks shape and MAC and fills c. The tenant ID is
+// copied into tenantBuf and returned as a slice of it, so that the caller
+// can resolve it with a map lookup and a valid token costs no allocation.
+func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTenantIDLen]byte) ([]byte, bool) {
+	rest, ok := strings.CutPrefix(s, accessTokenPrefix)
+	if !ok || len(rest) > b32.EncodedLen(accessRawMax) || len(rest) < b32.EncodedLen(sha256.Size+1) {
+		return nil, false
+	}
+	var buf [accessRawMax]byte
+	n, err := b32.Decode(buf[:], unsafeBytes(rest))
+	if err != nil || n <= sha256.Size {
+		return nil, false
+	}
+	raw := buf[:n]
+	body, mac := raw[:n-sha256.Size], raw[n-sha256.Size:]
+	// Parse the body only far enough to find the key, and check the MAC
+	// before trusting anything else in it.
+	if len(body) < 2 || body[0] != accessTokenVersion {
+		return nil, false
+	}
+	kidLen := int(body[1])
+	if len(body) < 2+kidLen+1 {
+		return nil, false
+	}
+	ks := kr.byID[string(body[2:2+kidLen])]
+	if ks == nil || !ks.access.verify(mac, body) {
+		return nil, false
+	}
+	p := body[2+kidLen:]
+	tl := int(p[0])
+	p = p[1:]
+	if tl > maxTenantIDLen || len(p) != tl+16+16+8+8+8 {
+		return nil, false
+	}
+	tenantID := append(tenantBuf[:0], p[:tl]...)
+	p = p[tl:]
+	copy(c.tokenID[:], p[:16])
+	copy(c.family[:], p[16:32])
+	c.generation = binary.BigEndian.Uint64(p[32:40])
+	perms, err := permission.SetFromBits(binary.BigEndian.Uint64(p[40:48]))
+	if err != nil {
+		return nil, false
+	}
+	c.permissions = perms
+	c.expires = int64(binary.BigEndian.Uint64(p[48:56]))
+	c.keyID = ks.id
+	return tenantID, true
+}
+
+// unsafeBytes views s as bytes for read-only use by a decoder.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

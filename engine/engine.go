@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
+)
+
+// Config configures an Engine. Zero values are the documented defaults;
+// only Store and MasterKey are required.
+type Config struct {
+	// Store holds everything. Required.
+	Store store.Store
+	// MasterKey derives every key of the engine. Required.
+	MasterKey MasterKey
+	// PreviousMasterKeys are still accepted for verification during a
+	// rotation of the master key; new credentials use MasterKey.
+	PreviousMasterKeys []MasterKey
+	// Clock tells the time. Nil: time.Now.
+	Clock func() time.Time
+	// Logger receives operational logs (never a secret). Nil: discarded.
+	Logger *slog.Logger
+	// Observer receives audit events as they happen, off the request path.
+	// Nil: none.
+	Observer Observer
+	// AccessTokenTTL is the lifetime of access tokens. Zero: 24 hours.
+	AccessTokenTTL time.Duration
+	// RefreshIdleTTL ends a refresh family that was not used for this long.
+	// Zero: 14 days.
+	RefreshIdleTTL time.Duration
+	// RefreshAbsoluteTTL ends a refresh family this long after the
+	// exchange that began it, however it is used. Zero: 90 days.
+	RefreshAbsoluteTTL time.Duration
+	// LicenseKeys makes and reads license keys. Nil: DefaultLicenseKeyFormat.
+	LicenseKeys LicenseKeyFormat
+	// GuessLimit bounds failed exchanges and failed validations per client
+	// address. Zero Limit: 30 per minute with a burst of 30.
+	GuessLimit tenant.Rate
+	// FlushInterval is how often batched state (quota counters, buffered
+	// audit events) is written to the store. Zero: one second. Close
+	// flushes whatever remains.
+	FlushInterval time.Duration
+}
+
+// Engine is the licensing engine: every operation of the product, with
+// tenancy, permissions, quotas, credentials and audit enforced inside it.
+// Safe for concurrent use. Create it with New and Close it when done.
+type Engine struct {
+	st          store.Store
+	keys        *keyring
+	now         func() time.Time
+	log         *slog.Logger
+	licenseKeys LicenseKeyFormat
+
+	accessTTL, refreshIdle, refreshAbsolute time.Duration
+
+	rules   map[Operation]OperationRule
+	cache   *cache
+	guesses *addrLimiter
+	audit   *auditor
+
+	closeOnce sync.Once
+	closeErr  error
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+// New checks cfg and returns a running Engine. A bad config is an error,
+// never a panic.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: Config.Store is required")
+	}
+	keys, err := newKeyring(cfg.MasterKey, cfg.PreviousMasterKeys)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"AccessTokenTTL", cfg.AccessTokenTTL},
+		{"RefreshIdleTTL", cfg.RefreshIdleTTL},
+		{"RefreshAbsoluteTTL", cfg.RefreshAbsoluteTTL},
+		{"FlushInterval", cfg.FlushInterval},
+	} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("engine: Config.%s is negative", d.name)
+		}
+	}
+	e := &Engine{
+		st:              cfg.Store,
+		keys:            keys,
+		now:             cfg.Clock,
+		log:             cfg.Logger,
+		licenseKeys:     cfg.LicenseKeys,
+		accessTTL:       orDefault(cfg.AccessTokenTTL, 24*time.Hour),
+		refreshIdle:     orDefault(cfg.RefreshIdleTTL, 14*24*time.Hour),
+		refreshAbsolute: orDefault(cfg.RefreshAbsoluteTTL, 90*24*time.Hour),
+		stop:            make(chan struct{}),
+		rules:           rulesByOperation(),
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.licenseKeys == nil {
+		e.licenseKeys = DefaultLicenseKeyFormat{}
+	}
+	guess := cfg.GuessLimit
+	if guess.Limit <= 0 {
+		guess = tenant.Rate{Limit: 30, Window: time.Minute, Burst: 30}
+	}
+	e.cache = newCache()
+	e.guesses = newAddrLimiter(guess)
+	e.audit = newAuditor(e, cfg.Observer)
+
+	flush := orDefault(cfg.FlushInterval, time.Second)
+	e.wg.Add(1)
+	go e.flushLoop(flush)
+	return e, nil
+}
+
+func orDefault(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Close stops background work and writes batched state (quota counters,
+// buffered audit events) to the store. It does not close the Store, which
+// belongs to the host. Idempotent.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		close(e.stop)
+		e.wg.Wait()
+		e.closeErr = e.flush(context.Background())
+		e.audit.close()
+	})
+	return e.closeErr
+}
+
+func (e *Engine) flushLoop(every time.Duration) {
+	defer e.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if err := e.flush(context.Background()); err != nil {
+				e.log.Error("licensekit: flushing batched state", "error", err)
+			}
+		}
+	}
+}
+
+// flush writes dirty quota state and buffered audit events.
+func (e *Engine) flush(ctx context.Context) error {
+	return errors.Join(e.flushQuotas(ctx), e.audit.flush(ctx))
+}
+
+// clock returns now truncated to the store's precision.
+func (e *Engine) clock() time.Time { return e.now().UTC().Truncate(time.Microsecond) }
+
+// newID returns a time-ordered unique ID (UUIDv7).
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// uuid.NewV7 fails only if crypto/rand fails, which it does not.
+		panic(fmt.Sprintf("licensekit: uuid: %v", err))
+	}
+	return id.String()
+}
+
+// update runs fn in a store transaction, running it again when it lost a
+// race (store.ErrConflict), so that every backend behaves as a
+// serializable one.
+func (e *Engine) update(ctx context.Context, fn func(store.Tx) error) error {
+	var err error
+	for range 16 {
+		err = e.st.Update(ctx, fn)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}

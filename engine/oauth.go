@@ -1,0 +1,590 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/licensekit/licensekit/permission"
+	"github.com/licensekit/licensekit/store"
+)
+
+// TokenResponse is what an exchange or a refresh returns: the OAuth 2.0
+// token response. The two tokens are shown once.
+type TokenResponse struct {
+	AccessToken  Secret
+	RefreshToken Secret
+	TokenType    string // "Bearer"
+	ExpiresIn    time.Duration
+	ExpiresAt    time.Time
+	Scope        permission.Set
+	TokenID      uuid.UUID
+	TenantID     string
+}
+
+// Authenticate verifies an access token and returns its principal. It
+// reads no store when warm: the token's MAC is checked, then the live state
+// of its user token (status, generation, expiry, address allowlist), its
+// refresh family and its tenant from the engine's cache.
+//
+// Errors: ErrInvalidToken for every reason a token is refused (the reason
+// goes to the audit log), ErrInvalidLicense when the token is good but its
+// tenant's platform license is expired or suspended.
+func (e *Engine) Authenticate(ctx context.Context, accessToken string, clientAddr netip.Addr) (*Principal, error) {
+	p, f, err := e.verifyAccess(ctx, accessToken, clientAddr, true)
+	if f.reason != "" {
+		e.authFailed(f.tenantID, f.tokenID, clientAddr, f.reason)
+	}
+	return p, err
+}
+
+// refusalInfo says why a credential was refused, for the audit log.
+type refusalInfo struct {
+	tenantID, tokenID, reason string
+}
+
+// verifyAccess is Authenticate without the audit; checkAddr=false skips
+// the token's address allowlist (introspection asks about a token, not
+// from where it is used).
+func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAddr netip.Addr, checkAddr bool) (*Principal, refusalInfo, error) {
+	var (
+		c         accessClaims
+		tenantBuf [maxTenantIDLen]byte
+	)
+	tenantID, ok := parseAccessToken(accessToken, e.keys, &c, &tenantBuf)
+	if !ok {
+		return nil, refusalInfo{reason: ReasonMalformed}, ErrInvalidToken
+	}
+	now := e.now()
+	ts, err := e.tenantStateBytes(ctx, tenantID)
+	if err != nil {
+		f, err := e.lookupFailed(err, "", c.tokenID)
+		return nil, f, err
+	}
+	f := refusalInfo{tenantID: ts.id, tokenID: c.tokenID.String()}
+	if now.UnixNano() >= c.expires {
+		f.reason = ReasonExpired
+		return nil, f, ErrInvalidToken
+	}
+	tok, err := e.token(ctx, c.tokenID)
+	if err != nil {
+		f, err := e.lookupFailed(err, ts.id, c.tokenID)
+		return nil, f, err
+	}
+	if f.reason = tokenRefusal(tok, ts.id, c.generation, now, clientAddr); f.reason != "" {
+		if f.reason != ReasonAddress || checkAddr {
+			return nil, f, ErrInvalidToken
+		}
+		f.reason = ""
+	}
+	fam, err := e.family(ctx, c.family)
+	if err != nil {
+		f, err := e.lookupFailed(err, ts.id, c.tokenID)
+		return nil, f, err
+	}
+	if fam.revoked || fam.generation != c.generation || fam.tokenID != tok.id {
+		f.reason = ReasonFamilyRevoked
+		return nil, f, ErrInvalidToken
+	}
+	if err := ts.license.Load().Check(now); err != nil {
+		return nil, refusalInfo{}, err
+	}
+	return &Principal{
+		TenantID:    ts.id,
+		TokenID:     c.tokenID,
+		UserID:      tok.userID,
+		Permissions: c.permissions.Intersect(tok.permissions),
+		ExpiresAt:   time.Unix(0, c.expires),
+		ClientAddr:  clientAddr,
+		family:      c.family,
+		generation:  c.generation,
+		tenant:      ts,
+	}, refusalInfo{}, nil
+}
+
+// tokenRefusal says why a user token in state tok may not be used for a
+// credential of generation gen in tenant tenantID, or "" if it may.
+func tokenRefusal(tok *tokenSnap, tenantID string, gen uint64, now time.Time, addr netip.Addr) string {
+	switch {
+	case tok.tenantID != tenantID:
+		return ReasonUnknown
+	case tok.status == store.TokenDeactivated:
+		return ReasonDeactivated
+	case tok.status != store.TokenActive:
+		return ReasonRevoked
+	case !tok.ownerActive:
+		return ReasonOwnerInactive
+	case tok.generation != gen:
+		return ReasonRotated
+	case !tok.expires.IsZero() && !now.Before(tok.expires):
+		return ReasonExpired
+	case !tok.allows(now, addr):
+		return ReasonAddress
+	}
+	return ""
+}
+
+// lookupFailed turns a failed cache load into the caller's error: a
+// missing record is an invalid token; a store failure is passed on.
+func (e *Engine) lookupFailed(err error, tenantID string, tokenID uuid.UUID) (refusalInfo, error) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+		return refusalInfo{tenantID: tenantID, tokenID: tokenID.String(), reason: ReasonUnknown}, ErrInvalidToken
+	}
+	return refusalInfo{}, err
+}
+
+func (e *Engine) authFailed(tenantID, tokenID string, addr netip.Addr, reason string) {
+	e.audit.enqueue(Event{
+		TenantID: tenantID, Type: EventAuthFailed, Severity: store.SeverityWarning,
+		TokenID: tokenID, ClientAddr: addrString(addr), Reason: reason,
+	})
+}
+
+// Exchange trades a user token for an access token and a refresh token
+// (OAuth 2.0 client credentials: the client ID is the user token's UUID,
+// the client secret the user token). clientID may be empty when the caller
+// has only the token. The scope is the token's permissions, never wider.
+//
+// Errors: ErrTooManyAttempts (this address failed too often; nothing was
+// checked), ErrInvalidToken, ErrInvalidLicense, ErrLicenseLimit.
+func (e *Engine) Exchange(ctx context.Context, clientID, userToken string, clientAddr netip.Addr) (*TokenResponse, error) {
+	now := e.now()
+	if err := e.guesses.check(clientAddr, now); err != nil {
+		return nil, err
+	}
+	fail := func(tenantID, tokenID, reason string) error {
+		e.guesses.fail(clientAddr, now)
+		e.authFailed(tenantID, tokenID, clientAddr, reason)
+		return ErrInvalidToken
+	}
+	cred, ok := parseUserToken(userToken)
+	if !ok || (clientID != "" && clientID != cred.id.String()) {
+		return nil, fail("", "", ReasonMalformed)
+	}
+	tokenID := cred.id.String()
+
+	// Verify outside the write: most failures never need one.
+	var (
+		rec   store.UserToken
+		owner store.User
+	)
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if rec, err = tx.UserTokenByID(ctx, tokenID); err != nil {
+			return err
+		}
+		owner, err = tokenOwner(ctx, tx, rec)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fail("", tokenID, ReasonUnknown)
+	case err != nil:
+		return nil, err
+	}
+	if reason := e.checkUserToken(cred, rec, owner, now, clientAddr); reason != "" {
+		return nil, fail(rec.TenantID, tokenID, reason)
+	}
+	ts, err := e.tenantState(ctx, rec.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.admit(ts, now); err != nil {
+		return nil, err
+	}
+
+	var (
+		resp    *TokenResponse
+		event   Event
+		refusal string
+	)
+	err = e.update(ctx, func(tx store.Tx) error {
+		// The token may have been rotated or deactivated since the check.
+		cur, err := tx.Tenant(rec.TenantID).UserTokens().Get(ctx, tokenID)
+		if err != nil {
+			return err
+		}
+		owner, err := tokenOwner(ctx, tx, cur)
+		if err != nil {
+			return err
+		}
+		if refusal = e.checkUserToken(cred, cur, owner, now, clientAddr); refusal != "" {
+			return nil
+		}
+		resp, event, err = e.startFamily(ctx, tx, cur, clientAddr)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refusal != "" {
+		return nil, fail(rec.TenantID, tokenID, refusal)
+	}
+	e.audit.published(event)
+	return resp, nil
+}
+
+// checkUserToken verifies a presented user token against its record and
+// says why it is refused, or "".
+func (e *Engine) checkUserToken(cred userTokenCredential, rec store.UserToken, owner store.User, now time.Time, addr netip.Addr) string {
+	ks := e.keys.lookup(rec.KeyID)
+	switch {
+	case ks == nil:
+		return ReasonUnknownKey
+	case !cred.verify(ks, rec.SecretDigest):
+		return ReasonBadSecret
+	}
+	return tokenRefusal(snapToken(rec, owner), rec.TenantID, rec.Generation, now, addr)
+}
+
+// admit checks the tenant's license and charges one API request.
+func (e *Engine) admit(ts *tenantState, now time.Time) error {
+	if err := ts.license.Load().Check(now); err != nil {
+		return err
+	}
+	d := ts.api.Allow(now)
+	if !d.Allowed {
+		e.audit.enqueue(Event{TenantID: ts.id, Type: EventLimitReached, Severity: store.SeverityWarning, Reason: quotaAPI})
+		return &LimitError{Kind: ErrLicenseLimit, Decision: d}
+	}
+	if !ts.dirty.Load() {
+		ts.dirty.Store(true)
+	}
+	return nil
+}
+
+// startFamily creates a refresh family for rec and issues its first pair.
+func (e *Engine) startFamily(ctx context.Context, tx store.Tx, rec store.UserToken, addr netip.Addr) (*TokenResponse, Event, error) {
+	now := e.clock()
+	familyID := uuid.New()
+	cred, refresh := newRefreshCredential(familyID, 1)
+	ks := e.keys.current
+	fam := store.RefreshFamily{
+		TenantID:        rec.TenantID,
+		ID:              familyID.String(),
+		UserTokenID:     rec.ID,
+		TokenGeneration: rec.Generation,
+		Permissions:     rec.Permissions,
+		Status:          store.FamilyActive,
+		Seq:             1,
+		SecretDigest:    cred.digest(ks),
+		KeyID:           ks.id,
+		CreatedAt:       now,
+		RefreshedAt:     now,
+		ExpiresAt:       now.Add(e.refreshAbsolute),
+	}
+	fam.IdleExpiresAt = minTime(now.Add(e.refreshIdle), fam.ExpiresAt)
+	if err := tx.Tenant(rec.TenantID).RefreshFamilies().Create(ctx, fam); err != nil {
+		return nil, Event{}, err
+	}
+	ev := Event{
+		TenantID: rec.TenantID, Type: EventTokenExchanged, TokenID: rec.ID,
+		ClientAddr: addrString(addr), Details: map[string]string{"family": fam.ID},
+	}
+	if err := e.audit.record(ctx, tx, &ev); err != nil {
+		return nil, Event{}, err
+	}
+	resp := e.issueAccess(rec, fam, ks)
+	resp.RefreshToken = NewSecret(refresh)
+	return resp, ev, nil
+}
+
+// issueAccess makes an access token for rec within fam.
+func (e *Engine) issueAccess(rec store.UserToken, fam store.RefreshFamily, ks *keyset) *TokenResponse {
+	now := e.now()
+	exp := minTime(now.Add(e.accessTTL), fam.ExpiresAt)
+	if !rec.ExpiresAt.IsZero() {
+		exp = minTime(exp, rec.ExpiresAt)
+	}
+	tokenID := uuid.MustParse(rec.ID)
+	// The scope is what the exchange granted, narrowed by anything the
+	// token has lost since: never wider.
+	scope := fam.Permissions.Intersect(rec.Permissions)
+	c := accessClaims{
+		tenantID:    rec.TenantID,
+		tokenID:     tokenID,
+		family:      uuid.MustParse(fam.ID),
+		generation:  rec.Generation,
+		permissions: scope,
+		expires:     exp.UnixNano(),
+	}
+	return &TokenResponse{
+		AccessToken: NewSecret(c.encode(ks)),
+		TokenType:   "Bearer",
+		ExpiresIn:   exp.Sub(now),
+		ExpiresAt:   exp,
+		Scope:       scope,
+		TokenID:     tokenID,
+		TenantID:    rec.TenantID,
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Refresh redeems a refresh token for a new access token and a new refresh
+// token (OAuth 2.0 refresh_token grant). Refresh tokens are single use: the
+// one presented stops working. Presenting one that was already used is
+// taken as theft (RFC 9700 §4.14.2): the whole family is revoked, every
+// access and refresh token of it dies, and a high-severity event is
+// audited. Of concurrent refreshes with one token exactly one succeeds.
+//
+// Errors: ErrTooManyAttempts, ErrInvalidGrant (matches ErrInvalidToken),
+// ErrInvalidLicense, ErrLicenseLimit.
+func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr netip.Addr) (*TokenResponse, error) {
+	now := e.now()
+	if err := e.guesses.check(clientAddr, now); err != nil {
+		return nil, err
+	}
+	fail := func(tenantID, tokenID, reason string) error {
+		e.guesses.fail(clientAddr, now)
+		e.authFailed(tenantID, tokenID, clientAddr, reason)
+		return ErrInvalidGrant
+	}
+	cred, ok := parseRefreshToken(refreshToken)
+	if !ok {
+		return nil, fail("", "", ReasonMalformed)
+	}
+	// Find the family's tenant first: its state is loaded outside the write.
+	var fam store.RefreshFamily
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		fam, err = tx.RefreshFamilyByID(ctx, cred.family.String())
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fail("", "", ReasonUnknown)
+	case err != nil:
+		return nil, err
+	}
+	ts, err := e.tenantState(ctx, fam.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		resp    *TokenResponse
+		refusal string
+		events  []Event
+	)
+	err = e.update(ctx, func(tx store.Tx) error {
+		refusal, resp, events = "", nil, nil
+		var err error
+		fam, err = tx.RefreshFamilyByID(ctx, cred.family.String())
+		if errors.Is(err, store.ErrNotFound) {
+			refusal = ReasonUnknown
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		stored := clockFrom(now)
+		switch {
+		case fam.Status != store.FamilyActive:
+			refusal = ReasonFamilyRevoked
+			return nil
+		case !stored.Before(fam.ExpiresAt) || !stored.Before(fam.IdleExpiresAt):
+			refusal = ReasonRefreshExpired
+			return nil
+		case cred.seq < fam.Seq:
+			// A used refresh token: revoke the family, keep the revocation.
+			refusal = ReasonRefreshReused
+			fam.Status, fam.RevokedAt, fam.RevokeReason = store.FamilyRevoked, stored, ReasonRefreshReused
+			if err := tx.Tenant(fam.TenantID).RefreshFamilies().Update(ctx, fam); err != nil {
+				return err
+			}
+			ev := Event{
+				TenantID: fam.TenantID, Type: EventRefreshReuse, Severity: store.SeverityHigh,
+				TokenID: fam.UserTokenID, ClientAddr: addrString(clientAddr), Reason: ReasonRefreshReused,
+				Details: map[string]string{"family": fam.ID},
+			}
+			if err := e.audit.record(ctx, tx, &ev); err != nil {
+				return err
+			}
+			events = append(events, ev)
+			return nil
+		}
+		ks := e.keys.lookup(fam.KeyID)
+		if cred.seq != fam.Seq || ks == nil || !cred.verify(ks, fam.SecretDigest) {
+			refusal = ReasonBadSecret
+			return nil
+		}
+		rec, err := tx.Tenant(fam.TenantID).UserTokens().Get(ctx, fam.UserTokenID)
+		if err != nil {
+			return err
+		}
+		owner, err := tokenOwner(ctx, tx, rec)
+		if err != nil {
+			return err
+		}
+		if refusal = tokenRefusal(snapToken(rec, owner), fam.TenantID, fam.TokenGeneration, now, clientAddr); refusal != "" {
+			return nil
+		}
+		if err := e.admit(ts, now); err != nil {
+			return err
+		}
+		// Rotate: the next refresh token of the chain.
+		cur := e.keys.current
+		next, refresh := newRefreshCredential(cred.family, fam.Seq+1)
+		fam.Seq, fam.SecretDigest, fam.KeyID = next.seq, next.digest(cur), cur.id
+		fam.RefreshedAt = stored
+		fam.IdleExpiresAt = minTime(stored.Add(e.refreshIdle), fam.ExpiresAt)
+		if err := tx.Tenant(fam.TenantID).RefreshFamilies().Update(ctx, fam); err != nil {
+			return err
+		}
+		ev := Event{
+			TenantID: fam.TenantID, Type: EventTokenRefreshed, TokenID: fam.UserTokenID,
+			ClientAddr: addrString(clientAddr), Details: map[string]string{"family": fam.ID},
+		}
+		if err := e.audit.record(ctx, tx, &ev); err != nil {
+			return err
+		}
+		events = append(events, ev)
+		resp = e.issueAccess(rec, fam, cur)
+		resp.RefreshToken = NewSecret(refresh)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.audit.published(events...)
+	if refusal != "" {
+		if refusal == ReasonRefreshReused {
+			if _, err := e.reloadFamily(ctx, cred.family); err != nil {
+				e.log.Error("licensekit: reloading a revoked refresh family", "error", err)
+			}
+		}
+		return nil, fail(fam.TenantID, fam.UserTokenID, refusal)
+	}
+	return resp, nil
+}
+
+// clockFrom truncates t as the engine stores times.
+func clockFrom(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Revoke ends a refresh token or an access token and everything derived
+// from the same exchange (its refresh family), as RFC 7009 describes: a
+// token that is unknown, malformed or already revoked is not an error.
+func (e *Engine) Revoke(ctx context.Context, token string, clientAddr netip.Addr) error {
+	var familyID uuid.UUID
+	if cred, ok := parseRefreshToken(token); ok {
+		familyID = cred.family
+	} else {
+		var (
+			c   accessClaims
+			buf [maxTenantIDLen]byte
+		)
+		if _, ok := parseAccessToken(token, e.keys, &c, &buf); !ok {
+			return nil
+		}
+		familyID = c.family
+	}
+	var ev *Event
+	err := e.update(ctx, func(tx store.Tx) error {
+		ev = nil
+		fam, err := tx.RefreshFamilyByID(ctx, familyID.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || fam.Status != store.FamilyActive {
+			return err
+		}
+		if cred, ok := parseRefreshToken(token); ok {
+			// A refresh token revokes only if it is genuine: the current one,
+			// or an older one of the chain (which only its holder can know).
+			ks := e.keys.lookup(fam.KeyID)
+			if cred.seq > fam.Seq || (cred.seq == fam.Seq && (ks == nil || !cred.verify(ks, fam.SecretDigest))) {
+				return nil
+			}
+		}
+		fam.Status, fam.RevokedAt, fam.RevokeReason = store.FamilyRevoked, e.clock(), "revoked"
+		if err := tx.Tenant(fam.TenantID).RefreshFamilies().Update(ctx, fam); err != nil {
+			return err
+		}
+		ev = &Event{
+			TenantID: fam.TenantID, Type: EventTokenRevoked, TokenID: fam.UserTokenID,
+			ClientAddr: addrString(clientAddr), Details: map[string]string{"family": fam.ID},
+		}
+		return e.audit.record(ctx, tx, ev)
+	})
+	if err != nil || ev == nil {
+		return err
+	}
+	e.audit.published(*ev)
+	_, err = e.reloadFamily(ctx, familyID)
+	return err
+}
+
+// Introspection is the RFC 7662 answer about a token.
+type Introspection struct {
+	Active    bool
+	Scope     permission.Set
+	ClientID  string // the user token's UUID
+	Subject   string // the owning user
+	TokenType string // "access_token" or "refresh_token"
+	ExpiresAt time.Time
+	TenantID  string
+}
+
+// Introspect tells an authenticated principal whether token is active. A
+// token of another tenant, or any token that is not active, is reported
+// only as inactive (RFC 7662 §2.2).
+func (e *Engine) Introspect(ctx context.Context, actor Actor, tenantID, token string) (Introspection, error) {
+	if err := e.authorize(ctx, actor, tenantID, OpIntrospect); err != nil {
+		return Introspection{}, err
+	}
+	inactive := Introspection{}
+	if cred, ok := parseRefreshToken(token); ok {
+		var out Introspection
+		err := e.st.View(ctx, func(tx store.Tx) error {
+			fam, err := tx.RefreshFamilyByID(ctx, cred.family.String())
+			if err != nil {
+				return err
+			}
+			ks := e.keys.lookup(fam.KeyID)
+			now := e.clock()
+			if fam.TenantID != tenantID || fam.Status != store.FamilyActive || cred.seq != fam.Seq ||
+				ks == nil || !cred.verify(ks, fam.SecretDigest) ||
+				!now.Before(fam.ExpiresAt) || !now.Before(fam.IdleExpiresAt) {
+				return nil
+			}
+			rec, err := tx.Tenant(fam.TenantID).UserTokens().Get(ctx, fam.UserTokenID)
+			if err != nil {
+				return err
+			}
+			owner, err := tokenOwner(ctx, tx, rec)
+			if err != nil {
+				return err
+			}
+			if r := tokenRefusal(snapToken(rec, owner), tenantID, fam.TokenGeneration, e.now(), netip.Addr{}); r != "" && r != ReasonAddress {
+				return nil
+			}
+			out = Introspection{
+				Active: true, Scope: fam.Permissions.Intersect(rec.Permissions), ClientID: rec.ID, Subject: rec.UserID,
+				TokenType: "refresh_token", ExpiresAt: fam.IdleExpiresAt, TenantID: tenantID,
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return inactive, err
+		}
+		return out, nil
+	}
+	p, _, err := e.verifyAccess(ctx, token, netip.Addr{}, false)
+	if err != nil || p.TenantID != tenantID {
+		if err != nil && !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrInvalidLicense) {
+			return inactive, err
+		}
+		return inactive, nil
+	}
+	return Introspection{
+		Active: true, Scope: p.Permissions, ClientID: p.TokenID.String(), Subject: p.UserID,
+		TokenType: "access_token", ExpiresAt: p.ExpiresAt, TenantID: tenantID,
+	}, nil
+}
