@@ -221,3 +221,25 @@ func addrString(a netip.Addr) string {
 	}
 	return a.String()
 }
+
+// ListAudit pages through a tenant's audit log, filtered by q, oldest
+// first (audit:view).
+func (e *Engine) ListAudit(ctx context.Context, actor Actor, tenantID string, q store.AuditQuery, page store.Page) ([]Event, string, error) {
+	if err := e.authorize(ctx, actor, tenantID, OpListAudit); err != nil {
+		return nil, "", err
+	}
+	var (
+		out  []Event
+		next string
+	)
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		out, next, err = tx.Tenant(tenantID).Audit().List(ctx, q, page)
+		return err
+	})
+	return out, next, err
+}
+
+// Flush writes the engine's batched state (quota counters, buffered audit
+// events) now rather than at the next FlushInterval.
+func (e *Engine) Flush(ctx context.Context) error { return e.flush(ctx) }
