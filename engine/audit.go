@@ -101,6 +101,7 @@ type auditor struct {
 	dropped int
 
 	observer Observer
+	notifyMu sync.RWMutex // guards notify against close
 	notify   chan Event
 	done     chan struct{}
 }
@@ -114,21 +115,25 @@ func newAuditor(e *Engine, obs Observer) *auditor {
 	if obs != nil {
 		a.notify = make(chan Event, ObserverBuffer)
 		a.done = make(chan struct{})
-		go a.deliver()
+		go a.deliver(a.notify)
 	}
 	return a
 }
 
-func (a *auditor) deliver() {
+func (a *auditor) deliver(events <-chan Event) {
 	defer close(a.done)
-	for ev := range a.notify {
+	for ev := range events {
 		a.observer.Observe(ev)
 	}
 }
 
 func (a *auditor) close() {
-	if a.notify != nil {
-		close(a.notify)
+	a.notifyMu.Lock()
+	ch := a.notify
+	a.notify = nil
+	a.notifyMu.Unlock()
+	if ch != nil {
+		close(ch)
 		<-a.done
 	}
 }
@@ -158,14 +163,15 @@ func (a *auditor) published(evs ...Event) {
 	for _, ev := range evs {
 		a.e.log.Info("licensekit audit", "type", ev.Type, "tenant", ev.TenantID, "token", ev.TokenID,
 			"actor", ev.Actor, "reason", ev.Reason, "client", ev.ClientAddr, "severity", string(ev.Severity))
-		if a.notify == nil {
-			continue
+		a.notifyMu.RLock()
+		if a.notify != nil {
+			select {
+			case a.notify <- ev:
+			default:
+				a.e.log.Warn("licensekit: observer is behind; event not delivered", "type", ev.Type)
+			}
 		}
-		select {
-		case a.notify <- ev:
-		default:
-			a.e.log.Warn("licensekit: observer is behind; event not delivered", "type", ev.Type)
-		}
+		a.notifyMu.RUnlock()
 	}
 }
 

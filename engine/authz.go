@@ -214,6 +214,9 @@ func rulesByOperation() map[Operation]OperationRule {
 // check, so the errors come in the contract's order: access denied, then
 // the license limit. Refusals of principals are audited.
 func (e *Engine) authorize(ctx context.Context, actor Actor, tenantID string, op Operation) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
 	rule, ok := e.rules[op]
 	if !ok {
 		return fmt.Errorf("%w: operation %q has no declared rule", ErrAccessDenied, op)

@@ -27,13 +27,85 @@ type cache struct {
 	tenants  map[string]*tenantState
 	tokens   map[uuid.UUID]*tokenSnap
 	families map[uuid.UUID]*familySnap
+
+	// Licenses found by validation, by the digest of their key under the
+	// current master key, at most licenseCap of them. licenseEpoch moves on
+	// every license write; a load that read the store under an older epoch
+	// is not cached, so a cached entry is never staler than the last write.
+	licenses     map[[32]byte]*licenseSnap
+	licenseIDs   map[licenseRef][32]byte
+	licenseCap   int
+	licenseEpoch atomic.Uint64
 }
 
-func newCache() *cache {
+type licenseRef struct{ tenantID, id string }
+
+// licenseSnap is what validation needs of a license; never modified.
+type licenseSnap struct {
+	tenantID string
+	public   PublicLicense
+}
+
+func newCache(licenseCap int) *cache {
 	return &cache{
-		tenants:  map[string]*tenantState{},
-		tokens:   map[uuid.UUID]*tokenSnap{},
-		families: map[uuid.UUID]*familySnap{},
+		tenants:    map[string]*tenantState{},
+		tokens:     map[uuid.UUID]*tokenSnap{},
+		families:   map[uuid.UUID]*familySnap{},
+		licenses:   map[[32]byte]*licenseSnap{},
+		licenseIDs: map[licenseRef][32]byte{},
+		licenseCap: licenseCap,
+	}
+}
+
+// license returns the cached license with that digest, or nil.
+func (c *cache) license(digest [32]byte) *licenseSnap {
+	c.mu.RLock()
+	l := c.licenses[digest]
+	c.mu.RUnlock()
+	return l
+}
+
+// putLicense caches rec under digest unless a license write happened
+// since epoch (when the caller began reading the store).
+func (c *cache) putLicense(epoch uint64, digest [32]byte, rec store.License) {
+	if c.licenseCap <= 0 {
+		return
+	}
+	snap := &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
+		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
+		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
+	}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.licenseEpoch.Load() != epoch {
+		return
+	}
+	if len(c.licenses) >= c.licenseCap {
+		// Forget an arbitrary tenth: map order is random, which makes this
+		// a cheap random eviction.
+		n := c.licenseCap / 10
+		for d, l := range c.licenses {
+			delete(c.licenses, d)
+			delete(c.licenseIDs, licenseRef{l.tenantID, l.public.ID})
+			if n--; n <= 0 {
+				break
+			}
+		}
+	}
+	c.licenses[digest] = snap
+	c.licenseIDs[licenseRef{rec.TenantID, rec.ID}] = digest
+}
+
+// licenseChanged drops a license from the cache after a write to it and
+// makes loads that began before the write uncacheable.
+func (c *cache) licenseChanged(tenantID, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.licenseEpoch.Add(1)
+	ref := licenseRef{tenantID, id}
+	if d, ok := c.licenseIDs[ref]; ok {
+		delete(c.licenses, d)
+		delete(c.licenseIDs, ref)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -183,6 +184,10 @@ func (c *accessClaims) encode(ks *keyset) string {
 	return accessTokenPrefix + b32.EncodeToString(raw)
 }
 
+// accessBufs holds decode buffers for access tokens: a buffer on the
+// stack would escape through the hash.Hash interface on every call.
+var accessBufs = sync.Pool{New: func() any { return new([accessRawMax]byte) }}
+
 // parseAccessToken checks shape and MAC and fills c. The tenant ID is
 // copied into tenantBuf and returned as a slice of it, so that the caller
 // can resolve it with a map lookup and a valid token costs no allocation.
@@ -191,9 +196,10 @@ func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTen
 	if !ok || len(rest) > b32.EncodedLen(accessRawMax) || len(rest) < b32.EncodedLen(sha256.Size+1) {
 		return nil, false
 	}
-	var buf [accessRawMax]byte
-	n, err := b32.Decode(buf[:], unsafeBytes(rest))
-	if err != nil || n <= sha256.Size {
+	buf := accessBufs.Get().(*[accessRawMax]byte)
+	defer accessBufs.Put(buf)
+	n, ok := decodeBase32(buf[:], rest)
+	if !ok || n <= sha256.Size {
 		return nil, false
 	}
 	raw := buf[:n]
@@ -230,6 +236,41 @@ func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTen
 	c.expires = int64(binary.BigEndian.Uint64(p[48:56]))
 	c.keyID = ks.id
 	return tenantID, true
+}
+
+// decodeBase32 decodes unpadded lowercase base32 (the b32 alphabet) into
+// dst without allocating (encoding/base32 copies its input). ok is false
+// for any character outside the alphabet or a length no encoding has.
+func decodeBase32(dst []byte, s string) (n int, ok bool) {
+	if len(s)%8 == 1 || len(s)%8 == 3 || len(s)%8 == 6 || len(s)*5/8 > len(dst) {
+		return 0, false
+	}
+	var acc uint64
+	bits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var v byte
+		switch {
+		case c >= 'a' && c <= 'z':
+			v = c - 'a'
+		case c >= '2' && c <= '7':
+			v = c - '2' + 26
+		default:
+			return 0, false
+		}
+		acc = acc<<5 | uint64(v)
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			dst[n] = byte(acc >> bits)
+			n++
+		}
+	}
+	// Leftover bits must be zero, as the encoder writes them.
+	if acc&(1<<bits-1) != 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // unsafeBytes views s as bytes for read-only use by a decoder.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,6 +44,10 @@ type Config struct {
 	// GuessLimit bounds failed exchanges and failed validations per client
 	// address. Zero Limit: 30 per minute with a burst of 30.
 	GuessLimit tenant.Rate
+	// LicenseCacheSize bounds how many licenses validation keeps in memory
+	// (about 300 bytes each). Zero: 100,000. Negative: no cache; every
+	// validation reads the store.
+	LicenseCacheSize int
 	// FlushInterval is how often batched state (quota counters, buffered
 	// audit events) is written to the store. Zero: one second. Close
 	// flushes whatever remains.
@@ -66,6 +71,7 @@ type Engine struct {
 	guesses *addrLimiter
 	audit   *auditor
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 	stop      chan struct{}
@@ -120,7 +126,11 @@ func New(cfg Config) (*Engine, error) {
 	if guess.Limit <= 0 {
 		guess = tenant.Rate{Limit: 30, Window: time.Minute, Burst: 30}
 	}
-	e.cache = newCache()
+	licenseCap := cfg.LicenseCacheSize
+	if licenseCap == 0 {
+		licenseCap = 100_000
+	}
+	e.cache = newCache(licenseCap)
 	e.guesses = newAddrLimiter(guess)
 	e.audit = newAuditor(e, cfg.Observer)
 
@@ -142,6 +152,7 @@ func orDefault(v, def time.Duration) time.Duration {
 // belongs to the host. Idempotent.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		e.closed.Store(true)
 		close(e.stop)
 		e.wg.Wait()
 		e.closeErr = e.flush(context.Background())

@@ -33,6 +33,8 @@ var (
 	ErrAlreadyExists = store.ErrAlreadyExists
 	// ErrInvalidInput: an argument is malformed; the message says which.
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrClosed: the Engine was closed; it performs no more operations.
+	ErrClosed = errors.New("engine: closed")
 	// ErrInvalidGrant: a refresh token is not (or no longer) valid. OAuth
 	// calls this invalid_grant; it matches ErrInvalidToken too.
 	ErrInvalidGrant = fmt.Errorf("%w: invalid grant", ErrInvalidToken)

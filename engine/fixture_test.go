@@ -36,7 +36,7 @@ func (c *manualClock) Advance(d time.Duration) {
 
 // fixture is an engine over a fresh store with one tenant and its admin.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	st     store.Store
 	eng    *engine.Engine
@@ -48,12 +48,12 @@ type fixture struct {
 
 var testMasterKey = engine.MasterKey{ID: "k1", Secret: bytes.Repeat([]byte{0x42}, 32)}
 
-func newFixture(t *testing.T, opts ...func(*engine.Config)) *fixture {
+func newFixture(t testing.TB, opts ...func(*engine.Config)) *fixture {
 	t.Helper()
 	return newFixtureWithStore(t, memstore.New(), opts...)
 }
 
-func newFixtureWithStore(t *testing.T, st store.Store, opts ...func(*engine.Config)) *fixture {
+func newFixtureWithStore(t testing.TB, st store.Store, opts ...func(*engine.Config)) *fixture {
 	t.Helper()
 	clock := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := engine.Config{Store: st, MasterKey: testMasterKey, Clock: clock.Now}
@@ -101,4 +101,19 @@ func (f *fixture) login(ct engine.CreatedUserToken) (*engine.TokenResponse, *eng
 	p, err := f.eng.Authenticate(f.ctx, resp.AccessToken.Reveal(), f.addr)
 	require.NoError(f.t, err)
 	return resp, p
+}
+
+// newFixtureWithStoreTenant opens an engine over a store that already
+// holds the fixture's tenant and admin.
+func newFixtureWithStoreTenant(t testing.TB, st store.Store, tenantID string, admin engine.Admin) *fixture {
+	t.Helper()
+	clock := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	eng, err := engine.New(engine.Config{Store: st, MasterKey: testMasterKey, Clock: clock.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		require.NoError(t, eng.Close())
+		require.NoError(t, st.Close())
+	})
+	return &fixture{t: t, ctx: context.Background(), st: st, eng: eng, clock: clock,
+		addr: netip.MustParseAddr("192.0.2.10"), tenant: tenantID, admin: admin}
 }

@@ -37,33 +37,44 @@ type keyset struct {
 	credential, license, access *macPool
 }
 
-// macPool hands out HMAC-SHA256 instances for one key; reusing them keeps
-// the request path free of allocations.
+// macPool hands out HMAC-SHA256 instances for one key; reusing them (and
+// their scratch space, which would otherwise escape through the hash.Hash
+// interface) keeps the request path free of allocations.
 type macPool struct{ pool sync.Pool }
+
+type macState struct {
+	h   hash.Hash
+	out [sha256.Size]byte
+}
 
 func newMACPool(key []byte) *macPool {
 	p := &macPool{}
-	p.pool.New = func() any { return hmac.New(sha256.New, key) }
+	p.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
 	return p
 }
 
 // sum appends HMAC(key, parts...) to dst.
 func (p *macPool) sum(dst []byte, parts ...[]byte) []byte {
-	h := p.pool.Get().(hash.Hash)
-	h.Reset()
+	st := p.pool.Get().(*macState)
+	st.h.Reset()
 	for _, b := range parts {
-		h.Write(b)
+		st.h.Write(b)
 	}
-	dst = h.Sum(dst)
-	p.pool.Put(h)
+	dst = append(dst, st.h.Sum(st.out[:0])...)
+	p.pool.Put(st)
 	return dst
 }
 
 // verify reports in constant time whether mac is HMAC(key, parts...).
 func (p *macPool) verify(mac []byte, parts ...[]byte) bool {
-	var buf [sha256.Size]byte
-	want := p.sum(buf[:0], parts...)
-	return subtle.ConstantTimeCompare(want, mac) == 1
+	st := p.pool.Get().(*macState)
+	st.h.Reset()
+	for _, b := range parts {
+		st.h.Write(b)
+	}
+	ok := subtle.ConstantTimeCompare(st.h.Sum(st.out[:0]), mac) == 1
+	p.pool.Put(st)
+	return ok
 }
 
 // keyring holds the current key set and the ones still accepted.

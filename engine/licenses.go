@@ -321,6 +321,7 @@ func (e *Engine) DeleteLicense(ctx context.Context, actor Actor, tenantID, id st
 		}
 		return e.audit.record(ctx, tx, &ev)
 	})
+	e.cache.licenseChanged(tenantID, id)
 	if err != nil {
 		return err
 	}
@@ -347,6 +348,7 @@ func (e *Engine) changeLicense(ctx context.Context, actor Actor, tenantID, id, e
 		}
 		return e.audit.record(ctx, tx, &ev)
 	})
+	e.cache.licenseChanged(tenantID, id)
 	if err != nil {
 		return store.License{}, err
 	}
@@ -405,6 +407,9 @@ type PublicLicense struct {
 // ErrInvalidLicense (the key's tenant's platform license is expired or
 // suspended), ErrLicenseLimit (the tenant is over its validation limit).
 func (e *Engine) ValidateLicense(ctx context.Context, key string, scope ValidationScope, clientAddr netip.Addr) (ValidationResult, error) {
+	if e.closed.Load() {
+		return ValidationResult{}, ErrClosed
+	}
 	now := e.now()
 	if err := e.guesses.check(clientAddr, now); err != nil {
 		return ValidationResult{}, err
@@ -417,14 +422,14 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if !ok {
 		return notFoundResult()
 	}
-	rec, err := e.findLicense(ctx, canonical)
+	lic, err := e.findLicense(ctx, canonical)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundResult()
 	}
 	if err != nil {
 		return ValidationResult{}, err
 	}
-	ts, err := e.tenantState(ctx, rec.TenantID)
+	ts, err := e.tenantState(ctx, lic.tenantID)
 	if err != nil {
 		return ValidationResult{}, err
 	}
@@ -439,13 +444,10 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if !ts.dirty.Load() {
 		ts.dirty.Store(true)
 	}
-	res := ValidationResult{
-		Code: CodeValid,
-		License: &PublicLicense{
-			ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
-			Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
-		},
-	}
+	pub := lic.public
+	pub.Attributes = maps.Clone(pub.Attributes) // the cached map stays private
+	res := ValidationResult{Code: CodeValid, License: &pub}
+	rec := &pub
 	switch {
 	case rec.Status == store.LicenseRevoked:
 		res.Code = CodeRevoked
@@ -464,13 +466,20 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	return res, nil
 }
 
-// findLicense looks a canonical key up under the current digest key, then
-// under each key still accepted during a rotation.
-func (e *Engine) findLicense(ctx context.Context, canonical string) (store.License, error) {
+// findLicense looks a canonical key up in the cache, then in the store
+// under the current digest key, then under each key still accepted during
+// a rotation.
+func (e *Engine) findLicense(ctx context.Context, canonical string) (*licenseSnap, error) {
+	var digest [32]byte
+	e.keys.current.license.sum(digest[:0], []byte("license-key"), unsafeBytes(canonical))
+	if l := e.cache.license(digest); l != nil {
+		return l, nil
+	}
+	epoch := e.cache.licenseEpoch.Load()
 	var rec store.License
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		var err error
-		rec, err = tx.LicenseByKeyDigest(ctx, licenseDigest(e.keys.current, canonical))
+		rec, err = tx.LicenseByKeyDigest(ctx, digest[:])
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -484,5 +493,12 @@ func (e *Engine) findLicense(ctx context.Context, canonical string) (store.Licen
 		}
 		return err
 	})
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	e.cache.putLicense(epoch, digest, rec)
+	return &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
+		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
+		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
+	}}, nil
 }

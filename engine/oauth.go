@@ -35,20 +35,29 @@ type TokenResponse struct {
 func (e *Engine) Authenticate(ctx context.Context, accessToken string, clientAddr netip.Addr) (*Principal, error) {
 	p, f, err := e.verifyAccess(ctx, accessToken, clientAddr, true)
 	if f.reason != "" {
-		e.authFailed(f.tenantID, f.tokenID, clientAddr, f.reason)
+		var tokenID string
+		if f.tokenID != uuid.Nil {
+			tokenID = f.tokenID.String()
+		}
+		e.authFailed(f.tenantID, tokenID, clientAddr, f.reason)
 	}
 	return p, err
 }
 
 // refusalInfo says why a credential was refused, for the audit log.
 type refusalInfo struct {
-	tenantID, tokenID, reason string
+	tenantID string
+	tokenID  uuid.UUID
+	reason   string
 }
 
 // verifyAccess is Authenticate without the audit; checkAddr=false skips
 // the token's address allowlist (introspection asks about a token, not
 // from where it is used).
 func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAddr netip.Addr, checkAddr bool) (*Principal, refusalInfo, error) {
+	if e.closed.Load() {
+		return nil, refusalInfo{}, ErrClosed
+	}
 	var (
 		c         accessClaims
 		tenantBuf [maxTenantIDLen]byte
@@ -63,7 +72,7 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		f, err := e.lookupFailed(err, "", c.tokenID)
 		return nil, f, err
 	}
-	f := refusalInfo{tenantID: ts.id, tokenID: c.tokenID.String()}
+	f := refusalInfo{tenantID: ts.id, tokenID: c.tokenID}
 	if now.UnixNano() >= c.expires {
 		f.reason = ReasonExpired
 		return nil, f, ErrInvalidToken
@@ -130,7 +139,7 @@ func tokenRefusal(tok *tokenSnap, tenantID string, gen uint64, now time.Time, ad
 // missing record is an invalid token; a store failure is passed on.
 func (e *Engine) lookupFailed(err error, tenantID string, tokenID uuid.UUID) (refusalInfo, error) {
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
-		return refusalInfo{tenantID: tenantID, tokenID: tokenID.String(), reason: ReasonUnknown}, ErrInvalidToken
+		return refusalInfo{tenantID: tenantID, tokenID: tokenID, reason: ReasonUnknown}, ErrInvalidToken
 	}
 	return refusalInfo{}, err
 }
@@ -150,6 +159,9 @@ func (e *Engine) authFailed(tenantID, tokenID string, addr netip.Addr, reason st
 // Errors: ErrTooManyAttempts (this address failed too often; nothing was
 // checked), ErrInvalidToken, ErrInvalidLicense, ErrLicenseLimit.
 func (e *Engine) Exchange(ctx context.Context, clientID, userToken string, clientAddr netip.Addr) (*TokenResponse, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
 	now := e.now()
 	if err := e.guesses.check(clientAddr, now); err != nil {
 		return nil, err
@@ -338,6 +350,9 @@ func minTime(a, b time.Time) time.Time {
 // Errors: ErrTooManyAttempts, ErrInvalidGrant (matches ErrInvalidToken),
 // ErrInvalidLicense, ErrLicenseLimit.
 func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr netip.Addr) (*TokenResponse, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
 	now := e.now()
 	if err := e.guesses.check(clientAddr, now); err != nil {
 		return nil, err
@@ -472,6 +487,9 @@ func clockFrom(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond
 // from the same exchange (its refresh family), as RFC 7009 describes: a
 // token that is unknown, malformed or already revoked is not an error.
 func (e *Engine) Revoke(ctx context.Context, token string, clientAddr netip.Addr) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
 	var familyID uuid.UUID
 	if cred, ok := parseRefreshToken(token); ok {
 		familyID = cred.family
