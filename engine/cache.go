@@ -437,13 +437,13 @@ func newAddrLimiter(r tenant.Rate) *addrLimiter {
 	return &addrLimiter{rate: r, m: map[netip.Addr]*tenant.Limiter{}}
 }
 
-func (a *addrLimiter) get(addr netip.Addr, create bool) *tenant.Limiter {
+func (a *addrLimiter) get(addr netip.Addr, create bool, now time.Time) *tenant.Limiter {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	l := a.m[addr]
 	if l == nil && create {
 		if len(a.m) >= maxTrackedAddrs {
-			a.evictLocked(time.Now())
+			a.evictLocked(now)
 		}
 		l = tenant.NewLimiter(a.rate, tenant.LimiterState{})
 		a.m[addr] = l
@@ -467,7 +467,7 @@ func (a *addrLimiter) evictLocked(now time.Time) {
 
 // check refuses an address that is over its failure budget.
 func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
-	l := a.get(addr, false)
+	l := a.get(addr, false, now)
 	if l == nil {
 		return nil
 	}
@@ -479,5 +479,5 @@ func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
 
 // fail charges one failure to addr.
 func (a *addrLimiter) fail(addr netip.Addr, now time.Time) {
-	a.get(addr, true).Allow(now)
+	a.get(addr, true, now).Allow(now)
 }

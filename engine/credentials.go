@@ -24,7 +24,10 @@ import (
 //	access token   lkat_ + base32(body | HMAC-SHA256(body)[32])
 //	               body = version | len(kid) kid | len(tenant) tenant |
 //	                      token[16] | family[16] | generation[8] |
-//	                      permissions[8] | expiry unix ns[8]
+//	                      permissions[8] | expiry unix ns[8] | nonce[8]
+//
+// The nonce makes every access token unique, even two issued in the same
+// nanosecond for the same family.
 //
 // The lowercase base32 alphabet keeps a credential one "word": a double
 // click selects all of it.
@@ -40,7 +43,7 @@ const (
 
 	accessTokenVersion = 1
 	maxTenantIDLen     = 64
-	accessBodyMax      = 1 + 1 + 16 + 1 + maxTenantIDLen + 16 + 16 + 8 + 8 + 8
+	accessBodyMax      = 1 + 1 + 16 + 1 + maxTenantIDLen + 16 + 16 + 8 + 8 + 8 + 8
 	accessRawMax       = accessBodyMax + sha256.Size
 )
 
@@ -180,6 +183,9 @@ func (c *accessClaims) encode(ks *keyset) string {
 	body = binary.BigEndian.AppendUint64(body, c.generation)
 	body = binary.BigEndian.AppendUint64(body, c.permissions.Bits())
 	body = binary.BigEndian.AppendUint64(body, uint64(c.expires))
+	var nonce [8]byte
+	randomBytes(nonce[:])
+	body = append(body, nonce[:]...)
 	raw := ks.access.sum(body, body)
 	return accessTokenPrefix + b32.EncodeToString(raw)
 }
@@ -220,7 +226,7 @@ func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTen
 	p := body[2+kidLen:]
 	tl := int(p[0])
 	p = p[1:]
-	if tl > maxTenantIDLen || len(p) != tl+16+16+8+8+8 {
+	if tl > maxTenantIDLen || len(p) != tl+16+16+8+8+8+8 {
 		return nil, false
 	}
 	tenantID := append(tenantBuf[:0], p[:tl]...)

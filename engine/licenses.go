@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
 )
 
 // License is a customer's license as the API shows it: everything but the
@@ -382,6 +383,9 @@ type ValidationResult struct {
 	Valid   bool
 	Code    ValidationCode
 	License *PublicLicense
+	// Quota is the tenant's validation quota after this validation, for
+	// rate-limit response headers; zero when the key was not found.
+	Quota tenant.Decision
 }
 
 // PublicLicense is what a client application may learn about its own
@@ -436,17 +440,18 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if err := ts.license.Load().Check(now); err != nil {
 		return ValidationResult{}, err
 	}
-	if d := ts.validate.Allow(now); !d.Allowed {
+	quota := ts.validate.Allow(now)
+	if !quota.Allowed {
 		e.audit.enqueue(Event{TenantID: ts.id, Type: EventLimitReached, Severity: store.SeverityWarning,
 			Reason: quotaValidate, ClientAddr: addrString(clientAddr)})
-		return ValidationResult{}, &LimitError{Kind: ErrLicenseLimit, Decision: d}
+		return ValidationResult{}, &LimitError{Kind: ErrLicenseLimit, Decision: quota}
 	}
 	if !ts.dirty.Load() {
 		ts.dirty.Store(true)
 	}
 	pub := lic.public
 	pub.Attributes = maps.Clone(pub.Attributes) // the cached map stays private
-	res := ValidationResult{Code: CodeValid, License: &pub}
+	res := ValidationResult{Code: CodeValid, License: &pub, Quota: quota}
 	rec := &pub
 	switch {
 	case rec.Status == store.LicenseRevoked:

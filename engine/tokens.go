@@ -155,6 +155,9 @@ func (e *Engine) GetUserToken(ctx context.Context, actor Actor, tenantID, id str
 	if err != nil {
 		return UserToken{}, notFound(err)
 	}
+	if rec.Status == store.TokenDeleted {
+		return UserToken{}, ErrNotFound
+	}
 	return tokenView(rec), nil
 }
 
