@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"sync"
 
@@ -161,8 +162,18 @@ func (a *auditor) record(ctx context.Context, tx store.Tx, ev *Event) error {
 // published tells the observer and the log about committed events.
 func (a *auditor) published(evs ...Event) {
 	for _, ev := range evs {
-		a.e.log.Info("licensekit audit", "type", ev.Type, "tenant", ev.TenantID, "token", ev.TokenID,
-			"actor", ev.Actor, "reason", ev.Reason, "client", ev.ClientAddr, "severity", string(ev.Severity))
+		// Routine events are debug detail; refusals warn; theft signals
+		// (refresh-token reuse) are errors a host should page on.
+		level := slog.LevelDebug
+		switch ev.Severity {
+		case store.SeverityWarning:
+			level = slog.LevelWarn
+		case store.SeverityHigh:
+			level = slog.LevelError
+		}
+		a.e.log.Log(context.Background(), level, "licensekit audit", "type", ev.Type, "tenant", ev.TenantID,
+			"token", ev.TokenID, "actor", ev.Actor, "reason", ev.Reason, "client", ev.ClientAddr,
+			"severity", string(ev.Severity))
 		a.notifyMu.RLock()
 		if a.notify != nil {
 			select {
@@ -193,32 +204,43 @@ func (a *auditor) enqueue(ev Event) {
 	a.mu.Unlock()
 }
 
-// flush writes buffered events in one transaction.
+// auditBatch is how many buffered events one transaction writes: small
+// enough for any backend's transaction limits.
+const auditBatch = 256
+
+// flush writes buffered events, auditBatch per transaction. Events of a
+// batch that fails are kept for the next flush.
 func (a *auditor) flush(ctx context.Context) error {
 	a.mu.Lock()
-	batch, dropped := a.pending, a.dropped
+	pending, dropped := a.pending, a.dropped
 	a.pending, a.dropped = nil, 0
 	a.mu.Unlock()
 	if dropped > 0 {
 		a.e.log.Error("licensekit: audit buffer full; events dropped", "dropped", dropped)
 	}
-	if len(batch) == 0 {
-		return nil
-	}
-	err := a.e.update(ctx, func(tx store.Tx) error {
-		for _, ev := range batch {
-			if err := tx.Tenant(ev.TenantID).Audit().Append(ctx, ev); err != nil {
-				return err
+	for len(pending) > 0 {
+		batch := pending[:min(auditBatch, len(pending))]
+		err := a.e.update(ctx, func(tx store.Tx) error {
+			for _, ev := range batch {
+				if err := tx.Tenant(ev.TenantID).Audit().Append(ctx, ev); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			a.mu.Lock()
+			a.pending = append(pending, a.pending...)
+			if over := len(a.pending) - maxPendingAudit; over > 0 {
+				a.pending = a.pending[over:]
+				a.dropped += over
+			}
+			a.mu.Unlock()
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		a.mu.Lock()
-		a.pending = append(batch, a.pending...)
-		a.mu.Unlock()
+		pending = pending[len(batch):]
 	}
-	return err
+	return nil
 }
 
 func addrString(a netip.Addr) string {

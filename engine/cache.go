@@ -260,17 +260,36 @@ func (e *Engine) reloadTenant(ctx context.Context, id string) (*tenantState, err
 		// changes; only a first load restores them from the store.
 		ts = &tenantState{
 			id:       id,
-			api:      tenant.NewLimiter(rec.License.Limits.APIRate(), api),
-			validate: tenant.NewLimiter(rec.License.Limits.ValidationRate(), validat),
+			api:      restoreLimiter(api, rec.License.Limits.APIRate(), e.now()),
+			validate: restoreLimiter(validat, rec.License.Limits.ValidationRate(), e.now()),
 		}
 		e.cache.tenants[id] = ts
 	} else {
-		ts.api.SetRate(rec.License.Limits.APIRate())
-		ts.validate.SetRate(rec.License.Limits.ValidationRate())
+		// A changed limit keeps the count of requests already admitted.
+		now := e.now()
+		for _, c := range []struct {
+			l *tenant.Limiter
+			r tenant.Rate
+		}{{ts.api, rec.License.Limits.APIRate()}, {ts.validate, rec.License.Limits.ValidationRate()}} {
+			if c.l.Rate() != c.r.Normalize() {
+				c.l.ChangeRate(c.r, now)
+			}
+		}
 	}
 	lic := rec.License
 	ts.license.Store(&lic)
 	return ts, nil
+}
+
+// restoreLimiter rebuilds a saved limiter under the rate r. A state saved
+// under another rate keeps its count of admitted requests.
+func restoreLimiter(st tenant.LimiterState, r tenant.Rate, now time.Time) *tenant.Limiter {
+	if st.Rate == (tenant.Rate{}) || st.Rate == r.Normalize() {
+		return tenant.NewLimiter(r, st)
+	}
+	l := tenant.NewLimiter(st.Rate, st)
+	l.ChangeRate(r, now)
+	return l
 }
 
 // token returns the cached snapshot of a user token, loading it on a miss.
@@ -398,27 +417,32 @@ func (e *Engine) flushQuotas(ctx context.Context) error {
 	if len(dirty) == 0 {
 		return nil
 	}
-	for _, ts := range dirty {
-		ts.dirty.Store(false)
-	}
-	err := e.update(ctx, func(tx store.Tx) error {
-		for _, ts := range dirty {
-			q := tx.Tenant(ts.id).Quotas()
-			if err := q.Put(ctx, quotaAPI, ts.api.State()); err != nil {
-				return err
-			}
-			if err := q.Put(ctx, quotaValidate, ts.validate.State()); err != nil {
-				return err
-			}
+	for len(dirty) > 0 {
+		batch := dirty[:min(auditBatch, len(dirty))]
+		dirty = dirty[len(batch):]
+		for _, ts := range batch {
+			ts.dirty.Store(false)
 		}
-		return nil
-	})
-	if err != nil {
-		for _, ts := range dirty {
-			ts.dirty.Store(true)
+		err := e.update(ctx, func(tx store.Tx) error {
+			for _, ts := range batch {
+				q := tx.Tenant(ts.id).Quotas()
+				if err := q.Put(ctx, quotaAPI, ts.api.State()); err != nil {
+					return err
+				}
+				if err := q.Put(ctx, quotaValidate, ts.validate.State()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			for _, ts := range append(batch, dirty...) {
+				ts.dirty.Store(true)
+			}
+			return err
 		}
 	}
-	return err
+	return nil
 }
 
 // addrLimiter limits failures per client address. Only failures are

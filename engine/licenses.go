@@ -107,22 +107,8 @@ func (e *Engine) CreateLicense(ctx context.Context, actor Actor, tenantID string
 		if err := e.checkLicenseRefs(ctx, scope, rec); err != nil {
 			return err
 		}
-		if max := t.License.Limits.MaxLicenses; max > 0 {
-			// Counting pages through the tenant's licenses: acceptable at
-			// creation time, which is rare next to validation.
-			n, err := countLicenses(ctx, scope, max)
-			if err != nil {
-				return err
-			}
-			if n >= max {
-				return invalidInput("the tenant's platform license allows %d licenses", max)
-			}
-			// Writing the tenant back makes concurrent creations conflict
-			// (one retries and recounts), so the cap is exact on every
-			// backend: a range count alone does not see a phantom insert.
-			if err := tx.Tenants().Update(ctx, t); err != nil {
-				return err
-			}
+		if err := enforceCap(ctx, tx, t, t.License.Limits.MaxLicenses, "licenses", scope.Licenses().List); err != nil {
+			return err
 		}
 		if err := scope.Licenses().Create(ctx, rec); err != nil {
 			return err
@@ -134,22 +120,6 @@ func (e *Engine) CreateLicense(ctx context.Context, actor Actor, tenantID string
 	}
 	e.audit.published(ev)
 	return CreatedLicense{License: licenseView(rec), Key: NewSecret(key)}, nil
-}
-
-func countLicenses(ctx context.Context, scope store.TenantTx, upTo int64) (int64, error) {
-	var n int64
-	page := store.Page{Limit: store.MaxPageLimit}
-	for {
-		recs, next, err := scope.Licenses().List(ctx, page)
-		if err != nil {
-			return 0, err
-		}
-		n += int64(len(recs))
-		if next == "" || n >= upTo {
-			return n, nil
-		}
-		page.After = next
-	}
 }
 
 // setLicenseKey gives rec a new key and returns it.

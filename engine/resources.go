@@ -93,25 +93,8 @@ func (e *Engine) CreateUser(ctx context.Context, actor Actor, tenantID string, i
 		Details: map[string]string{"user": rec.ID, "role": string(role)},
 	}
 	err = e.createRecord(ctx, tenantID, &ev, func(tx store.Tx, scope store.TenantTx, t tenant.Tenant) error {
-		if max := t.License.Limits.MaxUsers; max > 0 {
-			// Counting pages through the tenant's users: O(users) reads
-			// per creation, acceptable because creating users is rare.
-			// A per-tenant counter would make it O(1).
-			n, err := countUsers(ctx, scope, max)
-			if err != nil {
-				return err
-			}
-			if n >= max {
-				return invalidInput("the tenant's platform license allows %d users", max)
-			}
-			// Two concurrent creations could both count max-1 and both
-			// insert. Writing back the tenant record we read makes them
-			// conflict (the store lets at most one read-then-write of a
-			// record commit on the value read); the loser is run again by
-			// e.update and recounts. The record is unchanged.
-			if err := tx.Tenants().Update(ctx, t); err != nil {
-				return err
-			}
+		if err := enforceCap(ctx, tx, t, t.License.Limits.MaxUsers, "users", scope.Users().List); err != nil {
+			return err
 		}
 		return scope.Users().Create(ctx, rec)
 	})
@@ -122,20 +105,38 @@ func (e *Engine) CreateUser(ctx context.Context, actor Actor, tenantID string, i
 }
 
 // countUsers counts the tenant's users, stopping at upTo.
-func countUsers(ctx context.Context, scope store.TenantTx, upTo int64) (int64, error) {
+// enforceCap refuses a creation that would take the tenant past max
+// records of a kind (max <= 0: no cap). Counting pages through the
+// records: O(records) reads per creation, acceptable because creations
+// are rare next to reads; a per-tenant counter would make it O(1).
+//
+// Two concurrent creations could both count max-1 and both insert, since
+// a range read does not see the other's insert. Writing back the tenant
+// record both read makes them conflict (the store lets at most one
+// read-then-write of a record commit on the value read); e.update runs the
+// loser again and it recounts. The record is unchanged.
+func enforceCap[T any](ctx context.Context, tx store.Tx, t tenant.Tenant, max int64, what string,
+	list func(context.Context, store.Page) ([]T, string, error)) error {
+	if max <= 0 {
+		return nil
+	}
 	var n int64
 	page := store.Page{Limit: store.MaxPageLimit}
 	for {
-		recs, next, err := scope.Users().List(ctx, page)
+		recs, next, err := list(ctx, page)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		n += int64(len(recs))
-		if next == "" || n >= upTo {
-			return n, nil
+		if next == "" || n >= max {
+			break
 		}
 		page.After = next
 	}
+	if n >= max {
+		return invalidInput("the tenant's platform license allows %d %s", max, what)
+	}
+	return tx.Tenants().Update(ctx, t)
 }
 
 // GetUser returns a user (users:view). The password hash is never

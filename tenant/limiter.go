@@ -132,8 +132,11 @@ func newParams(r Rate) *params {
 // clock that was ahead. Times are read at nanosecond precision and clamped
 // to 1970..2189; intervals and tolerances are capped at 2^60 ns (36 years).
 //
-// Changing the rate (SetRate) keeps the TAT: the time already owed carries
-// over and refills at the new rate.
+// Changing the rate: SetRate keeps the TAT, so the time already owed
+// carries over as time. ChangeRate keeps the number of requests already
+// counted instead (the owed time is rescaled to the new interval), which is
+// what a license upgrade or downgrade means: a tenant that used 2 of 2 and
+// is raised to 1000 has 998 left, not a two-window wait.
 //
 // An unlimited rate admits everything and leaves the state untouched. The
 // zero Limiter is unlimited.
@@ -225,12 +228,35 @@ func (l *Limiter) State() LimiterState {
 	if tat <= 0 {
 		return LimiterState{}
 	}
-	return LimiterState{TAT: time.Unix(0, tat).UTC()}
+	return LimiterState{TAT: time.Unix(0, tat).UTC(), Rate: l.Rate()}
 }
 
 // Restore replaces the limiter's state with s (see Limiter: Persistence).
 func (l *Limiter) Restore(s LimiterState) {
 	l.tat.Store(unixNanos(s.TAT))
+}
+
+// ChangeRate changes the rate at now, keeping the count of requests the
+// bucket holds: the time owed beyond now is rescaled from the old emission
+// interval to the new one. From or to an unlimited rate, the state is
+// cleared (an unlimited rate counts nothing).
+func (l *Limiter) ChangeRate(r Rate, now time.Time) {
+	next := newParams(r)
+	old := l.p.Swap(next)
+	t := unixNanos(now)
+	for {
+		tat := l.tat.Load()
+		var want int64
+		if old != nil && old.interval != 0 && next.interval != 0 && tat > t {
+			owed := tat - t
+			// owed/old.interval requests, each now costing next.interval;
+			// computed in float64 to avoid overflowing the product.
+			want = t + int64(float64(owed)/float64(old.interval)*float64(next.interval))
+		}
+		if l.tat.CompareAndSwap(tat, want) {
+			return
+		}
+	}
 }
 
 // SetRate changes the rate, keeping the state (a license change does not

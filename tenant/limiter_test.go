@@ -183,7 +183,7 @@ func TestLimiterSetRateKeepsState(t *testing.T) {
 	st := l.State()
 	l.SetRate(tenant.Rate{})
 	require.True(t, l.Allow(t0).Allowed)
-	require.Equal(t, st, l.State())
+	require.Equal(t, st.TAT, l.State().TAT)
 	l.SetRate(ten)
 	require.False(t, l.Allow(t0.Add(100*time.Millisecond)).Allowed)
 }
@@ -483,4 +483,26 @@ func TestLimiterPeekDoesNotConsume(t *testing.T) {
 	require.Equal(t, time.Second, d.RetryAfter)
 	require.Equal(t, l.Allow(now).RetryAfter, d.RetryAfter)
 	require.True(t, l.Peek(now.Add(time.Second)).Allowed)
+}
+
+func TestLimiterChangeRateKeepsCount(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := tenant.NewLimiter(tenant.Rate{Limit: 2, Window: time.Minute}, tenant.LimiterState{})
+	require.True(t, l.Allow(now).Allowed)
+	require.True(t, l.Allow(now).Allowed)
+	require.False(t, l.Allow(now).Allowed)
+
+	l.ChangeRate(tenant.Rate{Limit: 1000, Window: time.Minute}, now)
+	d := l.Peek(now)
+	require.True(t, d.Allowed)
+	require.Equal(t, int64(998), d.Remaining, "two of the new 1000 already used")
+
+	l.ChangeRate(tenant.Rate{Limit: 4, Window: time.Minute}, now)
+	require.Equal(t, int64(2), l.Peek(now).Remaining, "and two of 4 after a downgrade")
+
+	l.ChangeRate(tenant.Rate{}, now)
+	require.True(t, l.Allow(now).Allowed)
+	l.ChangeRate(tenant.Rate{Limit: 1, Window: time.Minute}, now)
+	require.True(t, l.Allow(now).Allowed, "unlimited counted nothing")
+	require.False(t, l.Allow(now).Allowed)
 }

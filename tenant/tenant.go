@@ -69,4 +69,7 @@ type Policy struct {
 // zero or past TAT is a full bucket. See Limiter for the full contract.
 type LimiterState struct {
 	TAT time.Time `json:"tat"`
+	// Rate is the rate the TAT was counted under, so that a limiter
+	// restored under a different rate can keep the count (ChangeRate).
+	Rate Rate `json:"rate,omitzero"`
 }

@@ -1,0 +1,11 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package badgerstore
+
+// On platforms without flock(2) the store relies on Badger's own directory
+// lock, whose failure Open maps to store.ErrLocked.
+type dirLock struct{}
+
+func lockDir(string) (*dirLock, error) { return &dirLock{}, nil }
+
+func (*dirLock) release() error { return nil }
