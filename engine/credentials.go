@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -190,10 +189,6 @@ func (c *accessClaims) encode(ks *keyset) string {
 	return accessTokenPrefix + b32.EncodeToString(raw)
 }
 
-// accessBufs holds decode buffers for access tokens: a buffer on the
-// stack would escape through the hash.Hash interface on every call.
-var accessBufs = sync.Pool{New: func() any { return new([accessRawMax]byte) }}
-
 // parseAccessToken checks shape and MAC and fills c. The tenant ID is
 // copied into tenantBuf and returned as a slice of it, so that the caller
 // can resolve it with a map lookup and a valid token costs no allocation.
@@ -202,8 +197,8 @@ func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTen
 	if !ok || len(rest) > b32.EncodedLen(accessRawMax) || len(rest) < b32.EncodedLen(sha256.Size+1) {
 		return nil, false
 	}
-	buf := accessBufs.Get().(*[accessRawMax]byte)
-	defer accessBufs.Put(buf)
+	buf := kr.accessBufs.Get().(*[accessRawMax]byte)
+	defer kr.accessBufs.Put(buf)
 	n, ok := decodeBase32(buf[:], rest)
 	if !ok || n <= sha256.Size {
 		return nil, false

@@ -81,10 +81,14 @@ func (p *macPool) verify(mac []byte, parts ...[]byte) bool {
 type keyring struct {
 	current *keyset
 	byID    map[string]*keyset
+	// accessBufs holds decode buffers for access tokens: a buffer on the
+	// stack would escape through the hash.Hash interface on every call.
+	accessBufs sync.Pool
 }
 
 func newKeyring(current MasterKey, previous []MasterKey) (*keyring, error) {
 	kr := &keyring{byID: map[string]*keyset{}}
+	kr.accessBufs.New = func() any { return new([accessRawMax]byte) }
 	for i, mk := range append([]MasterKey{current}, previous...) {
 		if err := checkMasterKey(mk); err != nil {
 			return nil, err
