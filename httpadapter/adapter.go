@@ -2,6 +2,7 @@ package httpadapter
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -35,13 +36,18 @@ type Options struct {
 	// MaxBodyBytes caps request bodies; a larger body is refused with 413.
 	// Zero: DefaultMaxBodyBytes (64 KiB).
 	MaxBodyBytes int64
-	// TrustedProxies are the reverse proxies whose forwarding headers are
+	// TrustedProxies are the reverse proxies whose forwarding header is
 	// believed. The client address is the connection's peer unless that
-	// peer is in one of these prefixes; then it is read from Forwarded
-	// (RFC 7239) or, without it, X-Forwarded-For: the right-most address
-	// that is not itself a trusted proxy. Empty: forwarding headers are
-	// ignored.
+	// peer is in one of these prefixes; then it is read from
+	// ForwardedHeader: the right-most address that is not itself a trusted
+	// proxy. Empty: forwarding headers are ignored.
 	TrustedProxies []netip.Prefix
+	// ForwardedHeader names the one header the trusted proxies set:
+	// "X-Forwarded-For" or "Forwarded" (RFC 7239). Only that header is
+	// read: most proxies append to one header and pass the other through
+	// untouched, so reading whichever is present would let a client choose
+	// its own address. Empty: "X-Forwarded-For".
+	ForwardedHeader string
 	// ErrorRenderer writes error responses. Nil: DefaultErrorRenderer.
 	ErrorRenderer ErrorRenderer
 	// Logger receives the adapter's own logs: internal errors (5xx) with
@@ -59,20 +65,22 @@ type Options struct {
 // decision is the engine's. Create it with New; it is safe for concurrent
 // use and holds no global state.
 type Adapter struct {
-	eng      *engine.Engine
-	mux      *http.ServeMux
-	maxBody  int64
-	trusted  []netip.Prefix
-	render   ErrorRenderer
-	custom   bool // render is the host's, not the default
-	log      *slog.Logger
-	routes   []*route
-	openapi  []byte
-	realm    string
-	chNone   string // WWW-Authenticate with no credentials (RFC 6750 §3.1)
-	chBad    string // WWW-Authenticate for any refused token
-	chScope  string // prefix of the insufficient_scope challenge
-	routeFor map[string]*route
+	eng     *engine.Engine
+	mux     *http.ServeMux
+	maxBody int64
+	trusted []netip.Prefix
+	// forwarded: read Forwarded (RFC 7239) rather than X-Forwarded-For.
+	forwarded bool
+	render    ErrorRenderer
+	custom    bool // render is the host's, not the default
+	log       *slog.Logger
+	routes    []*route
+	openapi   []byte
+	realm     string
+	chNone    string // WWW-Authenticate with no credentials (RFC 6750 §3.1)
+	chBad     string // WWW-Authenticate for any refused token
+	chScope   string // prefix of the insufficient_scope challenge
+	routeFor  map[string]*route
 }
 
 var _ http.Handler = (*Adapter)(nil)
@@ -80,7 +88,9 @@ var _ http.Handler = (*Adapter)(nil)
 // New returns an Adapter serving every route of the API (see Routes) on a
 // private http.ServeMux. Routes are registered under "/v1/"; mount the
 // adapter under another prefix with http.StripPrefix. eng must not be nil
-// (New panics, as http.Handle does for a nil handler).
+// (New panics, as http.Handle does for a nil handler), and
+// opts.ForwardedHeader must be empty or name one of the two supported
+// headers.
 func New(eng *engine.Engine, opts Options) *Adapter {
 	if eng == nil {
 		panic("httpadapter: New with a nil *engine.Engine")
@@ -95,6 +105,15 @@ func New(eng *engine.Engine, opts Options) *Adapter {
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
+	}
+	switch http.CanonicalHeaderKey(opts.ForwardedHeader) {
+	case "", "X-Forwarded-For":
+	case "Forwarded":
+		a.forwarded = true
+	default:
+		// A misspelt header would silently trust nothing (or the wrong
+		// thing): refuse it as http.Handle refuses a bad pattern.
+		panic(fmt.Sprintf("httpadapter: Options.ForwardedHeader %q: want X-Forwarded-For or Forwarded", opts.ForwardedHeader))
 	}
 	for i, p := range a.trusted {
 		a.trusted[i] = p.Masked()
@@ -225,10 +244,10 @@ func (a *Adapter) ClientAddr(r *http.Request) netip.Addr {
 		return peer
 	}
 	var hops []string
-	if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
-		hops = forwardedFor(fwd)
-	} else if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		for _, line := range xff {
+	if a.forwarded {
+		hops = forwardedFor(r.Header.Values("Forwarded"))
+	} else {
+		for _, line := range r.Header.Values("X-Forwarded-For") {
 			for h := range strings.SplitSeq(line, ",") {
 				hops = append(hops, strings.TrimSpace(h))
 			}

@@ -98,10 +98,12 @@
 // The engine limits failed exchanges and validations per client address
 // and records addresses in the audit log. The adapter gives it the
 // connection's peer address, unless the peer is in
-// Options.TrustedProxies: then the address comes from the Forwarded
-// header (RFC 7239 for=), or X-Forwarded-For when there is no Forwarded,
-// read from the right: the first address that is not itself a trusted
-// proxy is the client. A forwarding header from any other peer is ignored,
-// so a client cannot choose its own address. List only the proxies that
-// overwrite or append to these headers.
+// Options.TrustedProxies: then the address comes from the one header
+// named by Options.ForwardedHeader (X-Forwarded-For by default, or
+// Forwarded, RFC 7239 for=), read from the right: the first address that
+// is not itself a trusted proxy is the client. The other header is never
+// read, because proxies append to one and pass the other through as the
+// client sent it. A forwarding header from any other peer is ignored, so a
+// client cannot choose its own address. List only the proxies that
+// overwrite or append to the configured header.
 package httpadapter

@@ -39,8 +39,8 @@ func TestTrustedProxies(t *testing.T) {
 			http.Header{"X-Forwarded-For": {"198.51.100.1, 203.0.113.9, 10.9.9.9"}}, "203.0.113.9"},
 		{"several XFF lines", "10.1.2.3:1234",
 			http.Header{"X-Forwarded-For": {"198.51.100.1", "203.0.113.9:5555"}}, "203.0.113.9"},
-		{"Forwarded wins over XFF", "10.1.2.3:1234",
-			http.Header{"Forwarded": {`for=10.2.2.2, for="[2001:db8::7]:4711";proto=https`}, "X-Forwarded-For": {"198.51.100.1"}}, "2001:db8::7"},
+		{"only the configured header counts: a client's Forwarded is ignored", "10.1.2.3:1234",
+			http.Header{"Forwarded": {`for=192.0.2.50`}, "X-Forwarded-For": {"198.51.100.1"}}, "198.51.100.1"},
 		{"garbage hop stops at the last known proxy", "10.1.2.3:1234",
 			http.Header{"X-Forwarded-For": {"203.0.113.9, garbage, 10.4.4.4"}}, "10.4.4.4"},
 		{"all hops trusted: the left-most", "10.1.2.3:1234",
@@ -106,4 +106,22 @@ func TestMiddleware(t *testing.T) {
 	// Require inside Authenticate uses the principal already there.
 	rec = serve(f.api.Authenticate(guarded), f, req{method: "GET", path: "/reports", token: f.bearer(permission.ViewLicenses)})
 	require.Equal(t, 200, rec.Code)
+}
+
+// With ForwardedHeader "Forwarded", RFC 7239 is read and X-Forwarded-For
+// ignored; a misspelt header is refused at construction.
+func TestForwardedHeaderOption(t *testing.T) {
+	f := newFixture(t, withOptions(httpadapter.Options{
+		TrustedProxies:  []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		ForwardedHeader: "Forwarded",
+	}))
+	host := f.api.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpadapter.PrincipalFrom(r.Context())
+		_, _ = w.Write([]byte(p.ClientAddr.String()))
+	}))
+	rec := serve(host, f, req{method: "GET", path: "/anything", token: f.bearer(), remote: "10.1.2.3:1234",
+		header: http.Header{"Forwarded": {`for=10.2.2.2, for="[2001:db8::7]:4711";proto=https`}, "X-Forwarded-For": {"198.51.100.1"}}})
+	require.Equal(t, "2001:db8::7", rec.Body.String())
+
+	require.Panics(t, func() { httpadapter.New(f.eng, httpadapter.Options{ForwardedHeader: "X-Real-IP"}) })
 }
