@@ -433,6 +433,34 @@ func (c *Client) ListAudit(ctx context.Context, q AuditQuery, opts ListOptions) 
 	return list[AuditEvent](ctx, c, "/audit", v, opts)
 }
 
+// Review returns the least-privilege review of the tenant's user tokens
+// (GET /v1/review, audit:view): tokens never used or stale, tokens holding
+// permissions they did not use within the window (with the set that would
+// have served them), tokens without expiry, expiring, or due for rotation.
+func (c *Client) Review(ctx context.Context, opts ReviewOptions) (Review, error) {
+	v := url.Values{}
+	for _, p := range []struct {
+		name string
+		n    int
+	}{{"stale_days", opts.StaleDays}, {"window_days", opts.WindowDays}, {"expiring_days", opts.ExpiringDays}} {
+		switch {
+		case p.n < 0:
+			return Review{}, fmt.Errorf("licensekit: review: negative %s", p.name)
+		case p.n > 0:
+			v.Set(p.name, strconv.Itoa(p.n))
+		}
+	}
+	r := &apiRequest{method: http.MethodGet, path: "/review", query: v, auth: authBearer}
+	var out Review
+	if err := c.do(ctx, r, &out); err != nil {
+		return Review{}, err
+	}
+	if out.Tokens == nil {
+		out.Tokens = []TokenReview{}
+	}
+	return out, nil
+}
+
 // --- OAuth ------------------------------------------------------------------
 
 // introspection is the wire form of an Introspection (RFC 7662 §2.2).

@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/licensekit/licensekit/permission"
@@ -308,6 +309,90 @@ type AuditQuery struct {
 	To      time.Time // exclusive
 }
 
+// ReviewOptions tune Review, in whole days. Zero fields take the server's
+// defaults (30 days stale, a 90-day window, 30 days expiring).
+type ReviewOptions struct {
+	// StaleDays: a token unused for longer is stale.
+	StaleDays int
+	// WindowDays is the period whose use decides which permissions a
+	// token needs.
+	WindowDays int
+	// ExpiringDays: tokens expiring within it are reported.
+	ExpiringDays int
+}
+
+// Finding is one thing a review reports about a token. Findings other
+// than these may appear in later versions of the API.
+type Finding string
+
+// Findings.
+const (
+	FindingNeverUsed         Finding = "never_used"
+	FindingStale             Finding = "stale"
+	FindingUnusedPermissions Finding = "unused_permissions"
+	FindingNoExpiry          Finding = "no_expiry"
+	FindingExpiringSoon      Finding = "expiring_soon"
+	FindingExpired           Finding = "expired"
+	FindingRotationDue       Finding = "rotation_due"
+)
+
+// TokenReview is one token in a Review.
+type TokenReview struct {
+	Token UserToken `json:"token"`
+	// LastUsedAt and LastUsedAddr describe the token's latest use; zero
+	// if it was never used.
+	LastUsedAt   time.Time `json:"last_used_at,omitzero"`
+	LastUsedAddr string    `json:"last_used_addr,omitempty"`
+	// ObservedSince is the start of the evidence: the window's start, or
+	// the token's creation if later.
+	ObservedSince time.Time `json:"observed_since"`
+	// Requests within the window, in all and per UTC day ("2006-01-02").
+	Requests      int64            `json:"requests"`
+	DailyRequests map[string]int64 `json:"daily_requests,omitempty"`
+	// PermissionLastUsed is when the token last exercised each permission
+	// (by code) it ever exercised.
+	PermissionLastUsed map[string]time.Time `json:"permission_last_used,omitempty"`
+	// SuggestedPermissions would have served every request of the window;
+	// UnusedPermissions are the rest of what the token holds.
+	SuggestedPermissions permission.Set `json:"suggested_permissions"`
+	UnusedPermissions    permission.Set `json:"unused_permissions"`
+	Findings             []Finding      `json:"findings"`
+}
+
+// Has reports whether the review found f about the token.
+func (t TokenReview) Has(f Finding) bool {
+	for _, g := range t.Findings {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Review is the least-privilege review of the tenant's user tokens.
+type Review struct {
+	TenantID    string    `json:"tenant_id"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// The cut-offs the findings were judged by; RotateBefore is zero when
+	// the tenant has no rotation policy.
+	WindowStart    time.Time     `json:"window_start"`
+	StaleBefore    time.Time     `json:"stale_before"`
+	ExpiringBefore time.Time     `json:"expiring_before"`
+	RotateBefore   time.Time     `json:"rotate_before,omitzero"`
+	Tokens         []TokenReview `json:"tokens"`
+}
+
+// With returns the tokens the review found f about.
+func (r Review) With(f Finding) []TokenReview {
+	var out []TokenReview
+	for _, t := range r.Tokens {
+		if t.Has(f) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Introspection is the RFC 7662 answer about a token. An inactive (or
 // unknown, or another tenant's) token has only Active false.
 type Introspection struct {
@@ -380,6 +465,18 @@ func (x *UserToken) validate() error {
 	return needID(x.ID)
 }
 func (x *AuditEvent) validate() error { return needID(x.ID) }
+
+func (x *Review) validate() error {
+	if x.TenantID == "" {
+		return errors.New("review without tenant_id")
+	}
+	for i := range x.Tokens {
+		if err := x.Tokens[i].Token.validate(); err != nil {
+			return fmt.Errorf("token %d: %w", i, err)
+		}
+	}
+	return nil
+}
 
 func (x *Validation) validate() error {
 	switch {

@@ -57,6 +57,8 @@ type Principal struct {
 	family     uuid.UUID
 	generation uint64
 	tenant     *tenantState
+	usage      *tokenUsage // nil when usage is not tracked
+	authAt     int64       // unix nanos of the authentication
 }
 
 func (*Principal) actor() {}

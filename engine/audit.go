@@ -269,5 +269,6 @@ func (e *Engine) ListAudit(ctx context.Context, actor Actor, tenantID string, q 
 }
 
 // Flush writes the engine's batched state (quota counters, buffered audit
-// events) now rather than at the next FlushInterval.
+// events, token usage) now rather than at the next FlushInterval (or
+// UsageFlushInterval).
 func (e *Engine) Flush(ctx context.Context) error { return e.flush(ctx) }

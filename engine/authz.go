@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/licensekit/licensekit/permission"
 	"github.com/licensekit/licensekit/store"
@@ -121,6 +122,7 @@ const (
 	OpIntrospect Operation = "Introspect"
 
 	OpListAudit Operation = "ListAudit"
+	OpReview    Operation = "Review"
 )
 
 // Operations returns the guard of every operation: the table the package
@@ -198,6 +200,9 @@ func Operations() []OperationRule {
 		a(OpIntrospect, AccessAuthenticated),
 
 		p(OpListAudit, permission.ViewAudit),
+		// The review shows what tokens did (last use, permissions
+		// exercised): audit data.
+		p(OpReview, permission.ViewAudit),
 	}
 }
 
@@ -237,18 +242,22 @@ func (e *Engine) authorize(ctx context.Context, actor Actor, tenantID string, op
 			e.denied(a, op, "other_tenant", "")
 			return ErrAccessDenied
 		}
+		now := e.now()
 		switch rule.Access {
 		case AccessPermission:
 			if !a.Permissions.Has(rule.Permission) {
 				e.denied(a, op, "missing_permission", rule.Permission.Code())
 				return ErrAccessDenied
 			}
+			if a.usage != nil {
+				a.usage.usePermission(rule.Permission, now.UnixNano())
+			}
 		case AccessAuthenticated:
 		default:
 			e.denied(a, op, "admin_only", "")
 			return ErrAccessDenied
 		}
-		return e.chargeAPI(a)
+		return e.chargeAPI(a, now)
 	case nil:
 		return ErrAccessDenied
 	}
@@ -287,8 +296,8 @@ func (e *Engine) denied(p *Principal, op Operation, reason, perm string) {
 }
 
 // chargeAPI admits one API request against the principal's tenant quota.
-func (e *Engine) chargeAPI(p *Principal) error {
-	d := p.tenant.api.Allow(e.now())
+func (e *Engine) chargeAPI(p *Principal, now time.Time) error {
+	d := p.tenant.api.Allow(now)
 	p.Quota = d
 	if !d.Allowed {
 		e.audit.enqueue(Event{
@@ -315,5 +324,9 @@ func (e *Engine) Authorize(p *Principal, perm permission.Permission) error {
 		e.denied(p, "", "missing_permission", perm.Code())
 		return ErrAccessDenied
 	}
-	return e.chargeAPI(p)
+	now := e.now()
+	if p.usage != nil {
+		p.usage.usePermission(perm, now.UnixNano())
+	}
+	return e.chargeAPI(p, now)
 }

@@ -16,17 +16,26 @@ import (
 
 // benchFixture is a fixture over badgerstore in b's temp dir. Loading is
 // done without fsync (durable=false) where the benchmark measures reads.
-func benchFixture(b *testing.B, durable bool) *fixture {
+func benchFixture(b *testing.B, durable bool, opts ...func(*engine.Config)) *fixture {
 	b.Helper()
 	st, err := badgerstore.Open(b.TempDir(), badgerstore.Options{DisableSyncWrites: !durable})
 	require.NoError(b, err)
-	return newFixtureWithStore(b, st)
+	return newFixtureWithStore(b, st, opts...)
 }
 
 // BenchmarkAuthenticate verifies an access token, authorizes one
-// permission and charges the tenant's quota, over 10k live tokens, warm.
-func BenchmarkAuthenticate(b *testing.B) {
-	f := benchFixture(b, false)
+// permission and charges the tenant's quota, over 10k live tokens, warm,
+// recording each token's usage (last use, daily count, permission used).
+func BenchmarkAuthenticate(b *testing.B) { benchAuthenticate(b) }
+
+// BenchmarkAuthenticateNoUsage is BenchmarkAuthenticate with usage
+// tracking disabled: the difference is the cost of recording usage.
+func BenchmarkAuthenticateNoUsage(b *testing.B) {
+	benchAuthenticate(b, func(c *engine.Config) { c.DisableUsageTracking = true })
+}
+
+func benchAuthenticate(b *testing.B, opts ...func(*engine.Config)) {
+	f := benchFixture(b, false, opts...)
 	const tokens = 10_000
 	access := make([]string, tokens)
 	for i := range access {

@@ -23,9 +23,12 @@ import (
 type cache struct {
 	reloadMu sync.Mutex
 
-	mu       sync.RWMutex
-	tenants  map[string]*tenantState
-	tokens   map[uuid.UUID]*tokenSnap
+	mu      sync.RWMutex
+	tenants map[string]*tenantState
+	tokens  map[uuid.UUID]*tokenSnap
+	// retired snapshots of reloaded tokens, whose usage the next flushes
+	// drain.
+	retired  []*tokenSnap
 	families map[uuid.UUID]*familySnap
 
 	// Licenses found by validation, by the digest of their key under the
@@ -124,8 +127,12 @@ const (
 	quotaValidate = "validate"
 )
 
-// tokenSnap is an immutable snapshot of a user token's live state.
+// tokenSnap is a snapshot of a user token's live state: immutable but
+// for its usage, which requests record into.
 type tokenSnap struct {
+	// use comes first, to share cache lines with what a request reads.
+	use tokenUsage
+
 	id          string
 	tenantID    string
 	userID      string
@@ -323,6 +330,9 @@ func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, err
 	}
 	snap := snapToken(rec, owner)
 	e.cache.mu.Lock()
+	if old := e.cache.tokens[id]; old != nil && e.trackUsage {
+		e.cache.retired = append(e.cache.retired, old)
+	}
 	e.cache.tokens[id] = snap
 	e.cache.mu.Unlock()
 	return snap, nil

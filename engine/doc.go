@@ -77,6 +77,7 @@
 //	ValidateLicense           public
 //	CreateUserToken,
 //	SetUserTokenPermissions,
+//	RemoveUnusedPermissions,
 //	ReactivateUserToken       admin only
 //	ListUserTokens,
 //	GetUserToken,
@@ -86,7 +87,11 @@
 //	Exchange, Refresh, Revoke public (the credential is the proof)
 //	Introspect                any authenticated principal of the tenant
 //	ListAudit                 audit:view (ext)
+//	Review                    audit:view (ext)
 //
+// RemoveUnusedPermissions is guarded by the rule of SetUserTokenPermissions
+// (it is one). Sweep is the host's and the engine's own background work,
+// not an operation of any actor.
 // # Errors
 //
 // Operations return the sentinels of errors.go, checked with errors.Is:
@@ -96,11 +101,40 @@
 // order: a bad token before an invalid license before a missing permission
 // before a limit.
 //
+// # Governance
+//
+// Everything of DESIGN §8 is in the engine:
+//
+//   - The audit log (ListAudit): token lifecycle, refresh-token reuse,
+//     permission changes, user and license changes, every failed
+//     authentication with its reason code and client address (never what
+//     was presented), every denied access with the missing permission,
+//     every 429. Config.AuditRetention deletes old events in the
+//     background (Sweep).
+//   - The Observer and the Logger hear of every event as it happens, off
+//     the request path.
+//   - Alert rules (Config.AlertRules, DefaultAlertRules): N failed
+//     authentications within W per client address, tenant or token raise
+//     one EventAlertFired of high severity per window.
+//   - Usage tracking: per user token, the last use (time, client address),
+//     requests per UTC day (UsageDays kept) and, per permission, when the
+//     token last exercised it. Recorded in memory on the request path
+//     (atomics, no allocation), merged into the store's usage records
+//     every Config.UsageFlushInterval, on Flush and on Close.
+//   - Review: the least-privilege review of a tenant's tokens (never
+//     used, stale, unused permissions with the set that would have served,
+//     no expiry, expiring, due for rotation under tenant.Policy.MaxTokenAge);
+//     RemoveUnusedPermissions applies its suggestion to one token.
+//   - Policies (tenant.Policy): MaxTokenLifetime refuses longer-lived
+//     tokens at creation; DeactivateUnusedAfter deactivates unused tokens
+//     in the background (Sweep), each deactivation audited.
+//
 // # State outside the store
 //
 // The engine caches what the request path needs (tenant licenses and
 // quotas, user-token and refresh-family state) and batches quota counters
 // and request-path audit events, writing them every Config.FlushInterval
+// and on Close, and token usage, written every Config.UsageFlushInterval
 // and on Close. Changes made through this Engine apply to its cache at
 // once. Quota counters are written at least every FlushInterval; a crash
 // forgets at most that much consumption, a Close nothing.

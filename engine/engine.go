@@ -52,6 +52,26 @@ type Config struct {
 	// audit events) is written to the store. Zero: one second. Close
 	// flushes whatever remains.
 	FlushInterval time.Duration
+
+	// DisableUsageTracking turns off the recording of token usage (last
+	// use, daily request counts, permissions exercised). The review then
+	// reports no usage, and the tenants' DeactivateUnusedAfter policy is
+	// not applied (every token would look unused).
+	DisableUsageTracking bool
+	// UsageFlushInterval is how often recorded usage is merged into the
+	// store's usage records. Zero: one minute. Flush, Close and Review
+	// write it at once; a crash forgets at most this much usage.
+	UsageFlushInterval time.Duration
+	// AlertRules raise an alert when failed authentications pile up. Nil:
+	// DefaultAlertRules(); an empty, non-nil slice: no alerts.
+	AlertRules []AlertRule
+	// AuditRetention, when positive, deletes audit events older than it
+	// in the background (see Sweep). Zero: the audit log is kept forever.
+	AuditRetention time.Duration
+	// SweepInterval is how often Sweep runs in the background: the
+	// tenants' unused-token policy and the audit retention. Zero: five
+	// minutes.
+	SweepInterval time.Duration
 }
 
 // Engine is the licensing engine: every operation of the product, with
@@ -70,6 +90,12 @@ type Engine struct {
 	cache   *cache
 	guesses *addrLimiter
 	audit   *auditor
+	alerts  *alerter
+
+	trackUsage              bool
+	auditRetention          time.Duration
+	usageFlush, sweepPeriod time.Duration
+	sweepMu                 sync.Mutex // one Sweep at a time
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -96,6 +122,9 @@ func New(cfg Config) (*Engine, error) {
 		{"RefreshIdleTTL", cfg.RefreshIdleTTL},
 		{"RefreshAbsoluteTTL", cfg.RefreshAbsoluteTTL},
 		{"FlushInterval", cfg.FlushInterval},
+		{"UsageFlushInterval", cfg.UsageFlushInterval},
+		{"AuditRetention", cfg.AuditRetention},
+		{"SweepInterval", cfg.SweepInterval},
 	} {
 		if d.v < 0 {
 			return nil, fmt.Errorf("engine: Config.%s is negative", d.name)
@@ -112,7 +141,20 @@ func New(cfg Config) (*Engine, error) {
 		refreshAbsolute: orDefault(cfg.RefreshAbsoluteTTL, 90*24*time.Hour),
 		stop:            make(chan struct{}),
 		rules:           rulesByOperation(),
+		trackUsage:      !cfg.DisableUsageTracking,
+		auditRetention:  cfg.AuditRetention,
+		usageFlush:      orDefault(cfg.UsageFlushInterval, time.Minute),
+		sweepPeriod:     orDefault(cfg.SweepInterval, 5*time.Minute),
 	}
+	rules := cfg.AlertRules
+	if rules == nil {
+		rules = DefaultAlertRules()
+	}
+	alerts, err := newAlerter(rules)
+	if err != nil {
+		return nil, err
+	}
+	e.alerts = alerts
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -135,8 +177,9 @@ func New(cfg Config) (*Engine, error) {
 	e.audit = newAuditor(e, cfg.Observer)
 
 	flush := orDefault(cfg.FlushInterval, time.Second)
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.flushLoop(flush)
+	go e.sweepLoop()
 	return e, nil
 }
 
@@ -148,7 +191,7 @@ func orDefault(v, def time.Duration) time.Duration {
 }
 
 // Close stops background work and writes batched state (quota counters,
-// buffered audit events) to the store. It does not close the Store, which
+// buffered audit events, token usage) to the store. It does not close the Store, which
 // belongs to the host. Idempotent.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
@@ -161,25 +204,53 @@ func (e *Engine) Close() error {
 	return e.closeErr
 }
 
+// flushLoop writes batched state every FlushInterval, and token usage
+// every UsageFlushInterval. The tickers only pace the work; what is due
+// is decided with the engine's clock.
 func (e *Engine) flushLoop(every time.Duration) {
 	defer e.wg.Done()
+	ctx := context.Background()
 	t := time.NewTicker(every)
+	defer t.Stop()
+	u := time.NewTicker(e.usageFlush)
+	defer u.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if err := errors.Join(e.flushQuotas(ctx), e.audit.flush(ctx)); err != nil {
+				e.log.Error("licensekit: flushing batched state", "error", err)
+			}
+		case <-u.C:
+			if err := e.flushUsage(ctx); err != nil {
+				e.log.Error("licensekit: flushing token usage", "error", err)
+			}
+		}
+	}
+}
+
+// sweepLoop runs Sweep every SweepInterval, apart from the flushes so
+// that a long sweep never delays them.
+func (e *Engine) sweepLoop() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.sweepPeriod)
 	defer t.Stop()
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			if err := e.flush(context.Background()); err != nil {
-				e.log.Error("licensekit: flushing batched state", "error", err)
+			if err := e.Sweep(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+				e.log.Error("licensekit: sweeping", "error", err)
 			}
 		}
 	}
 }
 
-// flush writes dirty quota state and buffered audit events.
+// flush writes dirty quota state, token usage and buffered audit events.
 func (e *Engine) flush(ctx context.Context) error {
-	return errors.Join(e.flushQuotas(ctx), e.audit.flush(ctx))
+	return errors.Join(e.flushQuotas(ctx), e.flushUsage(ctx), e.audit.flush(ctx))
 }
 
 // clock returns now truncated to the store's precision.

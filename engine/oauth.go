@@ -41,6 +41,9 @@ func (e *Engine) Authenticate(ctx context.Context, accessToken string, clientAdd
 		}
 		e.authFailed(f.tenantID, tokenID, clientAddr, f.reason)
 	}
+	if p != nil && p.usage != nil {
+		p.usage.touch(p.authAt, clientAddr)
+	}
 	return p, err
 }
 
@@ -110,6 +113,8 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		family:      c.family,
 		generation:  c.generation,
 		tenant:      ts,
+		usage:       e.usageOf(tok),
+		authAt:      now.UnixNano(),
 	}, refusalInfo{}, nil
 }
 
@@ -144,11 +149,31 @@ func (e *Engine) lookupFailed(err error, tenantID string, tokenID uuid.UUID) (re
 	return refusalInfo{}, err
 }
 
+// authFailed audits a failed authentication (its reason code, the token
+// it named if any, the client address; never what was presented) and
+// counts it for the alert rules.
 func (e *Engine) authFailed(tenantID, tokenID string, addr netip.Addr, reason string) {
-	e.audit.enqueue(Event{
+	ev := Event{
 		TenantID: tenantID, Type: EventAuthFailed, Severity: store.SeverityWarning,
 		TokenID: tokenID, ClientAddr: addrString(addr), Reason: reason,
-	})
+	}
+	e.audit.enqueue(ev)
+	e.alerts.failed(e, ev)
+}
+
+// touchToken records a use of the user token id that did not go through
+// Authenticate (an exchange or a refresh).
+func (e *Engine) touchToken(ctx context.Context, id string, addr netip.Addr, now time.Time) {
+	if !e.trackUsage {
+		return
+	}
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return
+	}
+	if tok, err := e.token(ctx, uid); err == nil {
+		tok.use.touch(now.UnixNano(), addr)
+	}
 }
 
 // Exchange trades a user token for an access token and a refresh token
@@ -235,6 +260,7 @@ func (e *Engine) Exchange(ctx context.Context, clientID, userToken string, clien
 		return nil, fail(rec.TenantID, tokenID, refusal)
 	}
 	e.audit.published(event)
+	e.touchToken(ctx, tokenID, clientAddr, now)
 	return resp, nil
 }
 
@@ -477,6 +503,7 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 		}
 		return nil, fail(fam.TenantID, fam.UserTokenID, refusal)
 	}
+	e.touchToken(ctx, fam.UserTokenID, clientAddr, now)
 	return resp, nil
 }
 

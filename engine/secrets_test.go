@@ -204,6 +204,8 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 	obs := &secObserved{}
 	f := newFixtureWithStore(t, st, func(c *engine.Config) {
 		c.Logger, c.Observer = logger, obs
+		// Alerts fire on the stranger's failures below.
+		c.AlertRules = []engine.AlertRule{{Name: "canary", Threshold: 2, Window: time.Hour, Key: engine.AlertByAddress}}
 	})
 	ctx, e, admin, tid := f.ctx, f.eng, f.admin, f.tenant
 	stranger := netip.MustParseAddr("203.0.113.66")
@@ -369,7 +371,10 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 	// 2. The audit records, read back from the reopened store.
 	st2, err := badgerstore.Open(dir, badgerstore.Options{BlockCacheSize: opts.BlockCacheSize})
 	require.NoError(t, err)
-	var audit []store.AuditEvent
+	var (
+		audit []store.AuditEvent
+		usage []store.UsageRecord
+	)
 	require.NoError(t, st2.View(ctx, func(tx store.Tx) error {
 		page := store.Page{Limit: store.MaxPageLimit}
 		for {
@@ -379,12 +384,25 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 			}
 			audit = append(audit, evs...)
 			if next == "" {
-				return nil
+				break
 			}
 			page.After = next
 		}
+		var err error
+		usage, _, err = tx.Tenant(tid).Usage().List(ctx, store.Page{Limit: store.MaxPageLimit})
+		return err
 	}))
 	require.NoError(t, st2.Close())
+	// 2b. The usage records (written by Close).
+	require.NotEmpty(t, usage)
+	usedTokens := map[string]bool{}
+	for _, u := range usage {
+		usedTokens[u.TokenID] = true
+		data, err := json.Marshal(u)
+		require.NoError(t, err)
+		scan("usage record", data)
+	}
+	require.True(t, usedTokens[ct1.Token.ID], "the usage of the tokens used is recorded")
 	types := map[string]bool{}
 	reasons := map[string]bool{}
 	for _, ev := range audit {
@@ -398,7 +416,7 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 	for _, typ := range []string{
 		engine.EventTokenCreated, engine.EventTokenExchanged, engine.EventTokenRefreshed, engine.EventRefreshReuse,
 		engine.EventTokenRevoked, engine.EventTokenRotated, engine.EventAuthFailed, engine.EventLicenseReissued,
-		engine.EventTokenDeactivated, engine.EventTokenDeleted,
+		engine.EventTokenDeactivated, engine.EventTokenDeleted, engine.EventAlertFired,
 	} {
 		require.True(t, types[typ], "the audit log holds %s events", typ)
 	}
@@ -424,6 +442,13 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 		scan("observed event "+ev.Type+" (%#v)", []byte(fmt.Sprintf("%#v", ev)))
 	}
 	require.NotZero(t, malformed, "the observer heard of the malformed credentials")
+	alerts := 0
+	for _, ev := range evs {
+		if ev.Type == engine.EventAlertFired {
+			alerts++
+		}
+	}
+	require.NotZero(t, alerts, "the observer heard of the alerts")
 
 	// 4. The logs.
 	logged := logs.Bytes()
@@ -431,8 +456,8 @@ func secTestNoSecretAtRest(t *testing.T, opts badgerstore.Options) {
 	scan("the logs", logged)
 
 	require.Empty(t, leaks, "issued secrets found at rest or in logs")
-	t.Logf("%d secrets (%d needles) scanned for in %d store files (%d bytes), %d audit events, %d observed events, %d bytes of logs: 0 found",
-		len(secrets), len(needles), files, size, len(audit), len(evs), len(logged))
+	t.Logf("%d secrets (%d needles) scanned for in %d store files (%d bytes), %d audit events, %d usage records, %d observed events, %d bytes of logs: 0 found",
+		len(secrets), len(needles), files, size, len(audit), len(usage), len(evs), len(logged))
 }
 
 // TestSecretRedaction: every way of printing a secret, or a value that

@@ -295,23 +295,36 @@ func (e *Engine) SetUserTokenPermissions(ctx context.Context, actor Actor, tenan
 // changeToken applies change to a token in one write, audits it, and
 // refreshes the engine's cache so the change holds from the next request.
 func (e *Engine) changeToken(ctx context.Context, actor Actor, tenantID, id, evType string, change func(*store.UserToken) error) (store.UserToken, error) {
+	ev := Event{TenantID: tenantID, Type: evType, Actor: actorName(actor), TokenID: id}
+	return e.changeTokenTx(ctx, ev, func(_ store.Tx, r *store.UserToken) error { return change(r) })
+}
+
+// changeTokenTx is changeToken with the event given whole (ev.TenantID and
+// ev.TokenID name the token) and a change that may read in the write's
+// transaction.
+func (e *Engine) changeTokenTx(ctx context.Context, ev Event, change func(store.Tx, *store.UserToken) error) (store.UserToken, error) {
+	tenantID, id := ev.TenantID, ev.TokenID
 	tokenID, err := uuid.Parse(id)
 	if err != nil {
 		return store.UserToken{}, ErrNotFound
 	}
 	var rec store.UserToken
-	ev := Event{TenantID: tenantID, Type: evType, Actor: actorName(actor), TokenID: id}
+	details := ev.Details
 	err = e.update(ctx, func(tx store.Tx) error {
 		var err error
 		if rec, err = tx.Tenant(tenantID).UserTokens().Get(ctx, id); err != nil {
 			return notFound(err)
 		}
 		before := rec.Permissions
-		if err := change(&rec); err != nil {
+		if err := change(tx, &rec); err != nil {
 			return err
 		}
+		ev.Details = details
 		if !before.Equal(rec.Permissions) {
 			ev.Details = map[string]string{"before": before.String(), "after": rec.Permissions.String()}
+			for k, v := range details {
+				ev.Details[k] = v
+			}
 		}
 		rec.UpdatedAt = e.clock()
 		if err := tx.Tenant(tenantID).UserTokens().Update(ctx, rec); err != nil {

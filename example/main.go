@@ -35,9 +35,17 @@
 //
 // SIGINT or SIGTERM shuts down gracefully: the HTTP server stops taking
 // requests and drains those in flight, the engine writes its batched quota
-// counters and audit events, and the store is closed.
+// counters, token usage and audit events, and the store is closed.
 //
-// Subcommands go before the flags; "serve" (the default) is the only one.
+// Subcommands go before the flags: "serve" (the default) and "review",
+// which prints the least-privilege review of a tenant's user tokens (never
+// used, stale, unused permissions, no expiry, expiring, due for rotation)
+// as plain text, reading the data directory while the server is stopped:
+//
+//	go run ./example review [-data DIR] [-tenant demo] [-stale-days 30] [-window-days 90] [-expiring-days 30]
+//
+// While the server runs, review says so and exits with status 1; ask the
+// server instead (GET /v1/review with a token holding audit:view).
 package main
 
 import (
@@ -84,8 +92,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		err = serve(ctx, args, getenv, stdout, stderr)
+	case "review":
+		err = review(ctx, args, getenv, stdout, stderr)
 	default:
-		err = fmt.Errorf("unknown command %q (commands: serve)", cmd)
+		err = fmt.Errorf("unknown command %q (commands: serve, review)", cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -168,7 +178,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer func() {
-		err = errors.Join(err, closeStep(log, "engine (batched quota counters and audit events flushed)", eng.Close))
+		err = errors.Join(err, closeStep(log, "engine (batched quota counters, token usage and audit events flushed)", eng.Close))
 	}()
 
 	demo, err := seedDemo(ctx, eng, *demoLimit, limitSet, log)

@@ -2,7 +2,10 @@ package httpadapter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/licensekit/licensekit/engine"
 	"github.com/licensekit/licensekit/store"
@@ -139,6 +142,14 @@ func routeTable() []route {
 				{name: "token_id", typ: "string", desc: "only events about this user token"},
 				{name: "from", typ: "string", format: "date-time", desc: "only events at or after this time (RFC 3339)"},
 				{name: "to", typ: "string", format: "date-time", desc: "only events before this time (RFC 3339)"},
+			}},
+		{method: get, pattern: "/v1/review", op: engine.OpReview, handle: handleReview,
+			summary: "The least-privilege review of the tenant's user tokens: never used, stale, unused permissions " +
+				"(with the set that would have served), no expiry, expiring, due for rotation",
+			resp: engine.Review{}, query: []queryParam{
+				{name: "stale_days", typ: "integer", desc: "a token unused for longer is stale (default 30)"},
+				{name: "window_days", typ: "integer", desc: "the period whose use decides the permissions a token needs (default 90)"},
+				{name: "expiring_days", typ: "integer", desc: "report tokens expiring within this many days (default 30)"},
 			}},
 
 		// The document of all of the above.
@@ -554,6 +565,33 @@ func handleListAudit(c *call) error {
 		return err
 	}
 	return c.reply(newList(items, next))
+}
+
+// maxReviewDays bounds the review's day parameters.
+const maxReviewDays = 3650
+
+func handleReview(c *call) error {
+	v := c.r.URL.Query()
+	var opts engine.ReviewOptions
+	for _, p := range []struct {
+		name string
+		d    *time.Duration
+	}{{"stale_days", &opts.StaleAfter}, {"window_days", &opts.Window}, {"expiring_days", &opts.ExpiringWithin}} {
+		s := v.Get(p.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxReviewDays {
+			return badRequest(fmt.Sprintf("%s must be an integer from 1 to %d", p.name, maxReviewDays))
+		}
+		*p.d = time.Duration(n) * 24 * time.Hour
+	}
+	r, err := c.a.eng.Review(c.r.Context(), c.p, c.tenant(), opts)
+	if err != nil {
+		return err
+	}
+	return c.reply(r)
 }
 
 func handleOpenAPI(c *call) error {

@@ -29,7 +29,16 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[store.LicenseStatus]():   {string(store.LicenseActive), string(store.LicenseSuspended), string(store.LicenseRevoked)},
 	reflect.TypeFor[store.TokenStatus]():     {string(store.TokenActive), string(store.TokenDeactivated), string(store.TokenDeleted)},
 	reflect.TypeFor[store.Severity]():        {string(store.SeverityInfo), string(store.SeverityWarning), string(store.SeverityHigh)},
+	reflect.TypeFor[engine.Finding]():        findingValues(),
 	reflect.TypeFor[engine.ValidationCode](): {string(engine.CodeValid), string(engine.CodeNotFound), string(engine.CodeExpired), string(engine.CodeSuspended), string(engine.CodeRevoked), string(engine.CodeProductMismatch), string(engine.CodePlanMismatch)},
+}
+
+func findingValues() []string {
+	var out []string
+	for _, f := range engine.Findings() {
+		out = append(out, string(f))
+	}
+	return out
 }
 
 // schemaNames gives the component names of types whose Go names collide
