@@ -16,10 +16,18 @@ import (
 
 // The cache holds what the request path needs (tenant licenses and quota
 // limiters, user-token state, refresh-family state) so that authenticating
-// an access token reads no store. Every engine write that changes one of
-// them reloads the entry after it commits, under reloadMu; misses load
-// under reloadMu too, so a reload that read the store before a commit can
-// never overwrite one that read it after.
+// an access token reads no store.
+//
+// Credentials (tokens, families, licenses): every engine write drops the
+// entry after it commits and moves an epoch; a miss loads from the store
+// and caches only if no write happened since it began, so a load that read
+// the store before a commit can never outlive the write. Dropping cannot
+// fail, so a revocation that committed always takes effect.
+//
+// Tenants: a write reloads the tenant's license under reloadMu (misses
+// load under it too, so a reload that read the store before a commit never
+// overwrites one that read it after); a reload that fails marks the state
+// stale, and the next request reloads it.
 type cache struct {
 	reloadMu sync.Mutex
 
@@ -39,6 +47,11 @@ type cache struct {
 	licenseIDs   map[licenseRef][32]byte
 	licenseCap   int
 	licenseEpoch atomic.Uint64
+
+	// credEpoch moves on every write to a user token, a user's status or a
+	// refresh family; a token or family load that began before the write
+	// does not cache what it read (the write already dropped the entry).
+	credEpoch atomic.Uint64
 }
 
 type licenseRef struct{ tenantID, id string }
@@ -120,6 +133,8 @@ type tenantState struct {
 	api      *tenant.Limiter
 	validate *tenant.Limiter
 	dirty    atomic.Bool
+	// stale: a committed change could not be loaded; reload before use.
+	stale atomic.Bool
 }
 
 const (
@@ -215,10 +230,20 @@ func (e *Engine) tenantState(ctx context.Context, id string) (*tenantState, erro
 	e.cache.mu.RLock()
 	ts := e.cache.tenants[id]
 	e.cache.mu.RUnlock()
-	if ts != nil {
+	if ts != nil && !ts.stale.Load() {
 		return ts, nil
 	}
 	return e.reloadTenant(ctx, id)
+}
+
+// markTenantStale makes the next use of the tenant's state reload it.
+func (e *Engine) markTenantStale(id string) {
+	e.cache.mu.RLock()
+	ts := e.cache.tenants[id]
+	e.cache.mu.RUnlock()
+	if ts != nil {
+		ts.stale.Store(true)
+	}
 }
 
 // tenantStateBytes is tenantState for an ID held as bytes; a hit costs
@@ -227,7 +252,7 @@ func (e *Engine) tenantStateBytes(ctx context.Context, id []byte) (*tenantState,
 	e.cache.mu.RLock()
 	ts := e.cache.tenants[string(id)]
 	e.cache.mu.RUnlock()
-	if ts != nil {
+	if ts != nil && !ts.stale.Load() {
 		return ts, nil
 	}
 	return e.reloadTenant(ctx, string(id))
@@ -285,6 +310,7 @@ func (e *Engine) reloadTenant(ctx context.Context, id string) (*tenantState, err
 	}
 	lic := rec.License
 	ts.license.Store(&lic)
+	ts.stale.Store(false)
 	return ts, nil
 }
 
@@ -310,9 +336,11 @@ func (e *Engine) token(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
 	return e.reloadToken(ctx, id)
 }
 
+// reloadToken reads a token's state from the store and caches it, unless
+// a credential write happened meanwhile (then the snapshot serves only
+// this caller, and the next one reads again).
 func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
-	e.cache.reloadMu.Lock()
-	defer e.cache.reloadMu.Unlock()
+	epoch := e.cache.credEpoch.Load()
 	var (
 		rec   store.UserToken
 		owner store.User
@@ -330,12 +358,33 @@ func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, err
 	}
 	snap := snapToken(rec, owner)
 	e.cache.mu.Lock()
-	if old := e.cache.tokens[id]; old != nil && e.trackUsage {
-		e.cache.retired = append(e.cache.retired, old)
+	if e.cache.credEpoch.Load() == epoch {
+		if old := e.cache.tokens[id]; old != nil && e.trackUsage {
+			e.cache.retired = append(e.cache.retired, old)
+		}
+		e.cache.tokens[id] = snap
 	}
-	e.cache.tokens[id] = snap
 	e.cache.mu.Unlock()
 	return snap, nil
+}
+
+// invalidateToken drops a token's cached state after a write to it. It
+// cannot fail: the next request reads the store. Bumping the epoch keeps
+// a load that read the store before the write from caching what it read.
+func (e *Engine) invalidateToken(id uuid.UUID) {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.credEpoch.Add(1)
+	e.retireTokenLocked(id)
+}
+
+func (e *Engine) retireTokenLocked(id uuid.UUID) {
+	if old := e.cache.tokens[id]; old != nil {
+		if e.trackUsage {
+			e.cache.retired = append(e.cache.retired, old)
+		}
+		delete(e.cache.tokens, id)
+	}
 }
 
 // tokenOwner reads the user a token acts for; a missing owner is the zero
@@ -348,24 +397,17 @@ func tokenOwner(ctx context.Context, tx store.Tx, rec store.UserToken) (store.Us
 	return u, err
 }
 
-// ownerChanged reloads the cached tokens of a user whose status changed
-// or who was deleted, so that their tokens stop (or resume) at once.
-func (e *Engine) ownerChanged(ctx context.Context, tenantID, userID string) error {
-	var ids []uuid.UUID
-	e.cache.mu.RLock()
+// ownerChanged drops the cached tokens of a user whose status changed or
+// who was deleted, so that their tokens stop (or resume) at once.
+func (e *Engine) ownerChanged(tenantID, userID string) {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.credEpoch.Add(1)
 	for id, t := range e.cache.tokens {
 		if t.tenantID == tenantID && t.userID == userID {
-			ids = append(ids, id)
+			e.retireTokenLocked(id)
 		}
 	}
-	e.cache.mu.RUnlock()
-	var errs []error
-	for _, id := range ids {
-		if _, err := e.reloadToken(ctx, id); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // family returns the cached snapshot of a refresh family, loading it on a
@@ -381,8 +423,7 @@ func (e *Engine) family(ctx context.Context, id uuid.UUID) (*familySnap, error) 
 }
 
 func (e *Engine) reloadFamily(ctx context.Context, id uuid.UUID) (*familySnap, error) {
-	e.cache.reloadMu.Lock()
-	defer e.cache.reloadMu.Unlock()
+	epoch := e.cache.credEpoch.Load()
 	var rec store.RefreshFamily
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -394,9 +435,20 @@ func (e *Engine) reloadFamily(ctx context.Context, id uuid.UUID) (*familySnap, e
 	}
 	snap := snapFamily(rec)
 	e.cache.mu.Lock()
-	e.cache.families[id] = snap
+	if e.cache.credEpoch.Load() == epoch {
+		e.cache.families[id] = snap
+	}
 	e.cache.mu.Unlock()
 	return snap, nil
+}
+
+// invalidateFamily drops a refresh family's cached state after a write to
+// it (see invalidateToken).
+func (e *Engine) invalidateFamily(id uuid.UUID) {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.credEpoch.Add(1)
+	delete(e.cache.families, id)
 }
 
 // sweepCache drops refresh families past their absolute expiry: no access
@@ -453,65 +505,4 @@ func (e *Engine) flushQuotas(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// addrLimiter limits failures per client address. Only failures are
-// charged; a peek before the attempt refuses an address that is over.
-type addrLimiter struct {
-	rate tenant.Rate
-	mu   sync.Mutex
-	m    map[netip.Addr]*tenant.Limiter
-}
-
-// maxTrackedAddrs bounds the limiter's memory; beyond it, addresses whose
-// buckets have refilled are forgotten first.
-const maxTrackedAddrs = 100_000
-
-func newAddrLimiter(r tenant.Rate) *addrLimiter {
-	return &addrLimiter{rate: r, m: map[netip.Addr]*tenant.Limiter{}}
-}
-
-func (a *addrLimiter) get(addr netip.Addr, create bool, now time.Time) *tenant.Limiter {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	l := a.m[addr]
-	if l == nil && create {
-		if len(a.m) >= maxTrackedAddrs {
-			a.evictLocked(now)
-		}
-		l = tenant.NewLimiter(a.rate, tenant.LimiterState{})
-		a.m[addr] = l
-	}
-	return l
-}
-
-func (a *addrLimiter) evictLocked(now time.Time) {
-	for k, l := range a.m {
-		if !l.State().TAT.After(now) {
-			delete(a.m, k)
-		}
-	}
-	for k := range a.m { // still full: forget arbitrary ones
-		if len(a.m) < maxTrackedAddrs {
-			break
-		}
-		delete(a.m, k)
-	}
-}
-
-// check refuses an address that is over its failure budget.
-func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
-	l := a.get(addr, false, now)
-	if l == nil {
-		return nil
-	}
-	if d := l.Peek(now); !d.Allowed {
-		return &LimitError{Kind: ErrTooManyAttempts, Decision: d}
-	}
-	return nil
-}
-
-// fail charges one failure to addr.
-func (a *addrLimiter) fail(addr netip.Addr, now time.Time) {
-	a.get(addr, true, now).Allow(now)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/netip"
 	"time"
@@ -392,22 +393,46 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 	if !ok {
 		return nil, fail("", "", ReasonMalformed)
 	}
-	// Find the family's tenant first: its state is loaded outside the write.
-	var fam store.RefreshFamily
+	// Check outside the write first: most refusals need none, and the
+	// tenant's quota is charged once, only for a refresh that will succeed,
+	// not again each time the write below is retried after a conflict.
+	var (
+		fam   store.RefreshFamily
+		token store.UserToken
+		owner store.User
+	)
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		var err error
-		fam, err = tx.RefreshFamilyByID(ctx, cred.family.String())
+		if fam, err = tx.RefreshFamilyByID(ctx, cred.family.String()); err != nil {
+			return err
+		}
+		if token, err = tx.Tenant(fam.TenantID).UserTokens().Get(ctx, fam.UserTokenID); err != nil {
+			return err
+		}
+		owner, err = tokenOwner(ctx, tx, token)
 		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, fail("", "", ReasonUnknown)
+		return nil, fail(fam.TenantID, "", ReasonUnknown)
 	case err != nil:
 		return nil, err
 	}
-	ts, err := e.tenantState(ctx, fam.TenantID)
-	if err != nil {
-		return nil, err
+	precheck := e.refreshRefusal(fam, cred, clockFrom(now))
+	if precheck == "" {
+		precheck = tokenRefusal(snapToken(token, owner), fam.TenantID, fam.TokenGeneration, now, clientAddr)
+	}
+	if precheck != "" && precheck != ReasonRefreshReused {
+		return nil, fail(fam.TenantID, fam.UserTokenID, precheck)
+	}
+	if precheck == "" {
+		ts, err := e.tenantState(ctx, fam.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.admit(ts, now); err != nil {
+			return nil, err
+		}
 	}
 	var (
 		resp    *TokenResponse
@@ -418,24 +443,14 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 		refusal, resp, events = "", nil, nil
 		var err error
 		fam, err = tx.RefreshFamilyByID(ctx, cred.family.String())
-		if errors.Is(err, store.ErrNotFound) {
-			refusal = ReasonUnknown
-			return nil
-		}
 		if err != nil {
 			return err
 		}
 		stored := clockFrom(now)
-		switch {
-		case fam.Status != store.FamilyActive:
-			refusal = ReasonFamilyRevoked
-			return nil
-		case !stored.Before(fam.ExpiresAt) || !stored.Before(fam.IdleExpiresAt):
-			refusal = ReasonRefreshExpired
-			return nil
-		case cred.seq < fam.Seq:
-			// A used refresh token: revoke the family, keep the revocation.
-			refusal = ReasonRefreshReused
+		refusal = e.refreshRefusal(fam, cred, stored)
+		if refusal == ReasonRefreshReused {
+			// A redeemed refresh token, proven by its secret, came back:
+			// theft. Revoke the family and keep the revocation.
 			fam.Status, fam.RevokedAt, fam.RevokeReason = store.FamilyRevoked, stored, ReasonRefreshReused
 			if err := tx.Tenant(fam.TenantID).RefreshFamilies().Update(ctx, fam); err != nil {
 				return err
@@ -451,9 +466,7 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 			events = append(events, ev)
 			return nil
 		}
-		ks := e.keys.lookup(fam.KeyID)
-		if cred.seq != fam.Seq || ks == nil || !cred.verify(ks, fam.SecretDigest) {
-			refusal = ReasonBadSecret
+		if refusal != "" {
 			return nil
 		}
 		rec, err := tx.Tenant(fam.TenantID).UserTokens().Get(ctx, fam.UserTokenID)
@@ -467,12 +480,14 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 		if refusal = tokenRefusal(snapToken(rec, owner), fam.TenantID, fam.TokenGeneration, now, clientAddr); refusal != "" {
 			return nil
 		}
-		if err := e.admit(ts, now); err != nil {
-			return err
-		}
-		// Rotate: the next refresh token of the chain.
+		// Rotate: the next refresh token of the chain; the redeemed one
+		// joins the used digests, so its return can be proven as reuse.
 		cur := e.keys.current
 		next, refresh := newRefreshCredential(cred.family, fam.Seq+1)
+		fam.UsedDigests = append(fam.UsedDigests, fam.SecretDigest)
+		if over := len(fam.UsedDigests) - maxUsedDigests; over > 0 {
+			fam.UsedDigests = fam.UsedDigests[over:]
+		}
 		fam.Seq, fam.SecretDigest, fam.KeyID = next.seq, next.digest(cur), cur.id
 		fam.RefreshedAt = stored
 		fam.IdleExpiresAt = minTime(stored.Add(e.refreshIdle), fam.ExpiresAt)
@@ -497,14 +512,52 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 	e.audit.published(events...)
 	if refusal != "" {
 		if refusal == ReasonRefreshReused {
-			if _, err := e.reloadFamily(ctx, cred.family); err != nil {
-				e.log.Error("licensekit: reloading a revoked refresh family", "error", err)
-			}
+			e.invalidateFamily(cred.family)
 		}
 		return nil, fail(fam.TenantID, fam.UserTokenID, refusal)
 	}
 	e.touchToken(ctx, fam.UserTokenID, clientAddr, now)
 	return resp, nil
+}
+
+// maxUsedDigests is how many redeemed refresh tokens of a chain can be
+// proven as reuse when they come back.
+const maxUsedDigests = 8
+
+// refreshRefusal says why cred cannot be redeemed in fam at stored, or ""
+// when it can. ReasonRefreshReused means cred is a redeemed token of the
+// chain, proven by its secret; a token whose secret matches nothing is
+// only a bad secret, so knowing a family's ID is not enough to end it.
+func (e *Engine) refreshRefusal(fam store.RefreshFamily, cred refreshCredential, stored time.Time) string {
+	switch {
+	case fam.Status != store.FamilyActive:
+		return ReasonFamilyRevoked
+	case !stored.Before(fam.ExpiresAt) || !stored.Before(fam.IdleExpiresAt):
+		return ReasonRefreshExpired
+	case cred.seq == fam.Seq:
+		if ks := e.keys.lookup(fam.KeyID); ks != nil && cred.verify(ks, fam.SecretDigest) {
+			return ""
+		}
+	case cred.seq < fam.Seq:
+		if e.redeemed(fam, cred) {
+			return ReasonRefreshReused
+		}
+	}
+	return ReasonBadSecret
+}
+
+// redeemed reports whether cred is one of fam's redeemed refresh tokens.
+func (e *Engine) redeemed(fam store.RefreshFamily, cred refreshCredential) bool {
+	found := false
+	for _, ks := range e.keys.byID {
+		d := cred.digest(ks)
+		for _, used := range fam.UsedDigests {
+			if subtle.ConstantTimeCompare(d, used) == 1 {
+				found = true
+			}
+		}
+	}
+	return found
 }
 
 // clockFrom truncates t as the engine stores times.
@@ -517,10 +570,16 @@ func (e *Engine) Revoke(ctx context.Context, token string, clientAddr netip.Addr
 	if e.closed.Load() {
 		return ErrClosed
 	}
+	now := e.now()
+	if err := e.guesses.check(clientAddr, now); err != nil {
+		return err
+	}
 	var familyID uuid.UUID
-	if cred, ok := parseRefreshToken(token); ok {
+	cred, isRefresh := parseRefreshToken(token)
+	if isRefresh {
 		familyID = cred.family
 	} else {
+		// An access token is genuine by its MAC; its family goes with it.
 		var (
 			c   accessClaims
 			buf [maxTenantIDLen]byte
@@ -530,23 +589,42 @@ func (e *Engine) Revoke(ctx context.Context, token string, clientAddr netip.Addr
 		}
 		familyID = c.family
 	}
+	// A refresh token revokes only if genuine: the current one or a
+	// redeemed one of the chain, proven by its secret. Anything else is a
+	// guess, charged to the address like a failed exchange. Checked in a
+	// read first, so guesses cost no write.
+	genuine := func(fam store.RefreshFamily) bool {
+		if !isRefresh {
+			return true
+		}
+		r := e.refreshRefusal(fam, cred, clockFrom(now))
+		return r == "" || r == ReasonRefreshReused || r == ReasonRefreshExpired
+	}
+	var fam store.RefreshFamily
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		fam, err = tx.RefreshFamilyByID(ctx, familyID.String())
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		e.guesses.fail(clientAddr, now)
+		return nil
+	case err != nil:
+		return err
+	case fam.Status != store.FamilyActive:
+		e.invalidateFamily(familyID)
+		return nil
+	case !genuine(fam):
+		e.guesses.fail(clientAddr, now)
+		return nil
+	}
 	var ev *Event
-	err := e.update(ctx, func(tx store.Tx) error {
+	err = e.update(ctx, func(tx store.Tx) error {
 		ev = nil
 		fam, err := tx.RefreshFamilyByID(ctx, familyID.String())
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil || fam.Status != store.FamilyActive {
+		if err != nil || fam.Status != store.FamilyActive || !genuine(fam) {
 			return err
-		}
-		if cred, ok := parseRefreshToken(token); ok {
-			// A refresh token revokes only if it is genuine: the current one,
-			// or an older one of the chain (which only its holder can know).
-			ks := e.keys.lookup(fam.KeyID)
-			if cred.seq > fam.Seq || (cred.seq == fam.Seq && (ks == nil || !cred.verify(ks, fam.SecretDigest))) {
-				return nil
-			}
 		}
 		fam.Status, fam.RevokedAt, fam.RevokeReason = store.FamilyRevoked, e.clock(), "revoked"
 		if err := tx.Tenant(fam.TenantID).RefreshFamilies().Update(ctx, fam); err != nil {
@@ -558,12 +636,12 @@ func (e *Engine) Revoke(ctx context.Context, token string, clientAddr netip.Addr
 		}
 		return e.audit.record(ctx, tx, ev)
 	})
+	e.invalidateFamily(familyID)
 	if err != nil || ev == nil {
 		return err
 	}
 	e.audit.published(*ev)
-	_, err = e.reloadFamily(ctx, familyID)
-	return err
+	return nil
 }
 
 // Introspection is the RFC 7662 answer about a token.

@@ -204,6 +204,11 @@ func (e *Engine) UpdateUser(ctx context.Context, actor Actor, tenantID, id strin
 		if _, ok := actor.(*Principal); ok && (r.Role == store.RoleAdmin || (p.Role != nil && *p.Role == store.RoleAdmin)) {
 			return errAdminOnly
 		}
+		// Reactivating a user brings back every token of theirs, which only
+		// an admin may do for a single token: so only an admin reactivates.
+		if _, ok := actor.(*Principal); ok && p.Status != nil && *p.Status == store.UserActive && r.Status != store.UserActive {
+			return errAdminOnly
+		}
 		ev.Severity = ""
 		// Details are rebuilt on every run: e.update may run this again.
 		ev.Details = map[string]string{"user": r.ID, "fields": patchFields(
@@ -233,9 +238,7 @@ func (e *Engine) UpdateUser(ctx context.Context, actor Actor, tenantID, id strin
 	}
 	if p.Status != nil {
 		// A deactivated user's tokens stop at once (and resume with them).
-		if err := e.ownerChanged(ctx, tenantID, id); err != nil {
-			return userView(rec), err
-		}
+		e.ownerChanged(tenantID, id)
 	}
 	return userView(rec), nil
 }
@@ -261,7 +264,8 @@ func (e *Engine) DeleteUser(ctx context.Context, actor Actor, tenantID, id strin
 		return e.adminOnlyError(err, actor, OpDeleteUser)
 	}
 	// A deleted user's tokens stop at once.
-	return e.ownerChanged(ctx, tenantID, id)
+	e.ownerChanged(tenantID, id)
+	return nil
 }
 
 // userView is the user as the engine returns it: without the password

@@ -177,7 +177,11 @@ func (e *Engine) changeTenant(ctx context.Context, actor Actor, id string, chang
 		return tenant.Tenant{}, err
 	}
 	e.audit.published(ev)
-	if _, err := e.reloadTenant(ctx, id); err != nil {
+	// The change is committed: it must reach the cache even if the caller
+	// has gone. Should the reload still fail, the state is marked stale and
+	// the tenant's next request reloads it.
+	if _, err := e.reloadTenant(context.WithoutCancel(ctx), id); err != nil {
+		e.markTenantStale(id)
 		return t, err
 	}
 	return t, nil

@@ -205,9 +205,11 @@ func (e *Engine) RotateUserToken(ctx context.Context, actor Actor, tenantID, id 
 		// Rotation hands out the token's new credential, so a token may
 		// rotate only tokens that hold nothing it does not hold itself:
 		// otherwise Edit User Tokens would be a way to gain permissions.
-		if p, ok := actor.(*Principal); ok && !r.Permissions.SubsetOf(p.Permissions) {
-			e.denied(p, OpRotateUserToken, "wider_target", r.Permissions.Difference(p.Permissions).String())
-			return ErrAccessDenied
+		if p, ok := actor.(*Principal); ok {
+			if reason := e.rotationRefusal(ctx, p, r); reason != "" {
+				e.denied(p, OpRotateUserToken, reason, r.Permissions.Difference(p.Permissions).String())
+				return ErrAccessDenied
+			}
 		}
 		tokenID, err := uuid.Parse(r.ID)
 		if err != nil {
@@ -261,6 +263,45 @@ func (e *Engine) DeleteUserToken(ctx context.Context, actor Actor, tenantID, id 
 		return nil
 	})
 	return err
+}
+
+// rotationRefusal says why principal p may not rotate target (and so
+// receive its credential), or "". The credential it would receive must be
+// no more than p's own: no permission p lacks, no expiry later than p's,
+// no address p could not use.
+func (e *Engine) rotationRefusal(ctx context.Context, p *Principal, target *store.UserToken) string {
+	if !target.Permissions.SubsetOf(p.Permissions) {
+		return "wider_target"
+	}
+	own, err := e.token(ctx, p.TokenID)
+	if err != nil {
+		return "unknown_actor"
+	}
+	if !own.expires.IsZero() && (target.ExpiresAt.IsZero() || target.ExpiresAt.After(own.expires)) {
+		return "longer_lived_target"
+	}
+	if len(own.cidrs) > 0 {
+		if len(target.AllowedCIDRs) == 0 {
+			return "wider_address_range"
+		}
+		for _, c := range target.AllowedCIDRs {
+			t, err := netip.ParsePrefix(c)
+			if err != nil || !prefixWithin(t.Masked(), own.cidrs) {
+				return "wider_address_range"
+			}
+		}
+	}
+	return ""
+}
+
+// prefixWithin reports whether p lies inside one of outer.
+func prefixWithin(p netip.Prefix, outer []netip.Prefix) bool {
+	for _, o := range outer {
+		if o.IsValid() && o.Bits() <= p.Bits() && o.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 func setTokenStatus(st store.TokenStatus) func(*store.UserToken) error {
@@ -335,10 +376,8 @@ func (e *Engine) changeTokenTx(ctx context.Context, ev Event, change func(store.
 	if err != nil {
 		return store.UserToken{}, err
 	}
+	e.invalidateToken(tokenID)
 	e.audit.published(ev)
-	if _, err := e.reloadToken(ctx, tokenID); err != nil {
-		return rec, err
-	}
 	return rec, nil
 }
 

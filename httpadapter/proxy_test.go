@@ -1,8 +1,10 @@
 package httpadapter_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"testing"
 
 	"github.com/licensekit/licensekit/engine"
@@ -124,4 +126,19 @@ func TestForwardedHeaderOption(t *testing.T) {
 	require.Equal(t, "2001:db8::7", rec.Body.String())
 
 	require.Panics(t, func() { httpadapter.New(f.eng, httpadapter.Options{ForwardedHeader: "X-Real-IP"}) })
+}
+
+// One host holds a whole IPv6 /64: rotating addresses inside it does not
+// buy fresh guesses.
+func TestGuessLimiterCountsIPv6Per64(t *testing.T) {
+	f := newFixture(t)
+	for i := range 200 {
+		form := url.Values{"grant_type": {"client_credentials"}, "client_secret": {"lkut_garbage"}}
+		rec := f.do(req{method: "POST", path: "/v1/auth/token", ctype: "application/x-www-form-urlencoded", body: form.Encode(),
+			remote: fmt.Sprintf("[2001:db8:1:2::%x]:443", i+1)})
+		if rec.Code == http.StatusTooManyRequests {
+			return
+		}
+	}
+	t.Fatal("200 failed exchanges from one /64 and never limited (default: 30/min)")
 }

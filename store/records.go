@@ -167,11 +167,15 @@ type RefreshFamily struct {
 	Status      FamilyStatus   `json:"status"`
 	// Seq is the sequence number of the current refresh token; SecretDigest
 	// its keyed digest, KeyID the digest key.
-	Seq          uint64    `json:"seq"`
-	SecretDigest []byte    `json:"secret_digest"`
-	KeyID        string    `json:"key_id"`
-	CreatedAt    time.Time `json:"created_at"`
-	RefreshedAt  time.Time `json:"refreshed_at"`
+	Seq          uint64 `json:"seq"`
+	SecretDigest []byte `json:"secret_digest"`
+	KeyID        string `json:"key_id"`
+	// UsedDigests are the digests of the last refresh tokens of the chain
+	// that were already redeemed, newest last: presenting one again is
+	// reuse, which only a holder of that token can prove.
+	UsedDigests [][]byte  `json:"used_digests,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	RefreshedAt time.Time `json:"refreshed_at"`
 	// IdleExpiresAt moves forward on every refresh; ExpiresAt never does.
 	IdleExpiresAt time.Time `json:"idle_expires_at"`
 	ExpiresAt     time.Time `json:"expires_at"`

@@ -21,6 +21,10 @@ import (
 //     returns nil, every write becomes visible to later transactions at once
 //     (atomically: all or none, also across a crash), and is durable when
 //     Update returns, unless the backend documents otherwise.
+//   - A backend may bound the size of one transaction (Badger's bound
+//     follows its memtable size) and then fails a larger one with an error
+//     that says so, having written nothing; callers write bulk data in
+//     batches of a few hundred records.
 //   - Update never retries. When a concurrent transaction changed what fn
 //     read, Update returns an error matching ErrConflict and nothing was
 //     written; the caller may run fn again. Of several concurrent Updates

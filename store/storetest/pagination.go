@@ -110,13 +110,22 @@ func openPager(t *testing.T, b Backend, pg pager, ids []string) store.Store {
 				return err
 			}
 		}
-		for _, id := range ids {
-			if err := pg.add(tx, id); err != nil {
-				return fmt.Errorf("add %q: %w", id, err)
-			}
-		}
 		return nil
 	})
+	// Backends may bound the size of one transaction (Badger does, by its
+	// memtable size): add the records in modest batches.
+	for len(ids) > 0 {
+		batch := ids[:min(200, len(ids))]
+		ids = ids[len(batch):]
+		update(t, s, func(tx store.Tx) error {
+			for _, id := range batch {
+				if err := pg.add(tx, id); err != nil {
+					return fmt.Errorf("add %q: %w", id, err)
+				}
+			}
+			return nil
+		})
+	}
 	return s
 }
 

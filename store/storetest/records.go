@@ -233,6 +233,9 @@ func newFamily(id string, v int) store.RefreshFamily {
 		RevokedAt:       at(v, 30),
 		RevokeReason:    fmt.Sprintf("reuse %d", v),
 	}
+	if v%7 == 1 {
+		f.UsedDigests = [][]byte{digest("used", id, v), digest("used2", id, v)}
+	}
 	if v%2 == 0 {
 		f.Permissions = permission.NewSet(permission.ViewUsers)
 		f.Status = store.FamilyActive
