@@ -143,7 +143,7 @@ func checkIDs(ids ...string) error {
 
 // encode normalizes the times of the record v points to and encodes it.
 func encode(v any) ([]byte, error) {
-	normalizeTimes(v)
+	store.NormalizeTimes(v)
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode: %w", err)

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/licensekit/licensekit/store"
@@ -19,7 +18,7 @@ import (
 // one in any string is refused with store.ErrInvalid before anything is
 // sent, which leaves the transaction usable.
 func encode(v any) (string, error) {
-	normalizeTimes(v)
+	store.NormalizeTimes(v)
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("pgstore: encode: %w", err)
@@ -63,65 +62,4 @@ func toMicroCeil(t time.Time) time.Time {
 		return tr.Add(time.Microsecond)
 	}
 	return t
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-// normalizeTimes brings every time.Time reachable in *v (struct fields,
-// nested structs, map values) to the store's precision: UTC, whole
-// microseconds. Maps are replaced by normalized copies, never changed in
-// place, because they may be shared with the caller.
-func normalizeTimes(v any) {
-	normalizeValue(reflect.ValueOf(v).Elem())
-}
-
-func normalizeValue(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Struct:
-		if v.Type() == timeType {
-			if v.CanSet() {
-				t := v.Interface().(time.Time)
-				if !t.IsZero() {
-					v.Set(reflect.ValueOf(t.UTC().Truncate(time.Microsecond)))
-				}
-			}
-			return
-		}
-		for i := range v.NumField() {
-			if f := v.Field(i); f.CanSet() {
-				normalizeValue(f)
-			}
-		}
-	case reflect.Map:
-		if v.IsNil() || !hasTimes(v.Type().Elem()) || !v.CanSet() {
-			return
-		}
-		m := reflect.MakeMapWithSize(v.Type(), v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			val := reflect.New(v.Type().Elem()).Elem()
-			val.Set(it.Value())
-			normalizeValue(val)
-			m.SetMapIndex(it.Key(), val)
-		}
-		v.Set(m)
-	}
-}
-
-// hasTimes reports whether values of t may hold a time.Time.
-func hasTimes(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Struct:
-		if t == timeType {
-			return true
-		}
-		for i := range t.NumField() {
-			if hasTimes(t.Field(i).Type) {
-				return true
-			}
-		}
-	case reflect.Map:
-		return hasTimes(t.Elem())
-	}
-	return false
 }

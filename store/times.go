@@ -1,4 +1,4 @@
-package kv
+package store
 
 import (
 	"reflect"
@@ -7,11 +7,13 @@ import (
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// normalizeTimes brings every time.Time reachable in *v (struct fields,
-// nested structs, map values) to the store's precision: UTC, whole
-// microseconds. Maps are replaced by normalized copies, never changed in
-// place, because they may be shared with the caller.
-func normalizeTimes(v any) {
+// NormalizeTimes brings every time.Time reachable from the record v points
+// to (struct fields, nested structs, map values) to the precision the
+// contract promises: UTC, whole microseconds. Maps are replaced by
+// normalized copies, never changed in place, because they may be shared
+// with the caller. Backends call it on every record they write, so that
+// they all read back the same times.
+func NormalizeTimes(v any) {
 	normalizeValue(reflect.ValueOf(v).Elem())
 }
 
