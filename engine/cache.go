@@ -58,6 +58,7 @@ type licenseRef struct{ tenantID, id string }
 
 // licenseSnap is what validation needs of a license; never modified.
 type licenseSnap struct {
+	loaded   int64 // when read (unix ns), for CacheTTL
 	tenantID string
 	public   PublicLicense
 }
@@ -83,11 +84,11 @@ func (c *cache) license(digest [32]byte) *licenseSnap {
 
 // putLicense caches rec under digest unless a license write happened
 // since epoch (when the caller began reading the store).
-func (c *cache) putLicense(epoch uint64, digest [32]byte, rec store.License) {
+func (c *cache) putLicense(epoch uint64, digest [32]byte, rec store.License, loaded int64) {
 	if c.licenseCap <= 0 {
 		return
 	}
-	snap := &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
+	snap := &licenseSnap{loaded: loaded, tenantID: rec.TenantID, public: PublicLicense{
 		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
 		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
 	}}
@@ -135,6 +136,8 @@ type tenantState struct {
 	dirty    atomic.Bool
 	// stale: a committed change could not be loaded; reload before use.
 	stale atomic.Bool
+	// loaded is when the license was last read (unix ns), for CacheTTL.
+	loaded atomic.Int64
 }
 
 const (
@@ -156,6 +159,8 @@ type tokenSnap struct {
 	permissions permission.Set
 	expires     time.Time
 	cidrs       []netip.Prefix
+	// loaded is when the snapshot was read (unix ns), for CacheTTL.
+	loaded int64
 	// ownerActive is false when the owning user is deactivated or gone:
 	// a user's tokens act for the user and stop with them.
 	ownerActive bool
@@ -186,6 +191,7 @@ func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
 
 // familySnap is an immutable snapshot of a refresh family's live state.
 type familySnap struct {
+	loaded     int64 // when read (unix ns), for CacheTTL
 	tokenID    string
 	generation uint64
 	revoked    bool
@@ -230,10 +236,17 @@ func (e *Engine) tenantState(ctx context.Context, id string) (*tenantState, erro
 	e.cache.mu.RLock()
 	ts := e.cache.tenants[id]
 	e.cache.mu.RUnlock()
-	if ts != nil && !ts.stale.Load() {
+	if ts != nil && !ts.stale.Load() && e.fresh(ts.loaded.Load()) {
 		return ts, nil
 	}
 	return e.reloadTenant(ctx, id)
+}
+
+// fresh reports whether state loaded at loaded (unix ns) may still be
+// used: always, unless Config.CacheTTL bounds its age because other
+// engines write to the same store.
+func (e *Engine) fresh(loaded int64) bool {
+	return e.cacheTTL <= 0 || e.now().UnixNano()-loaded < int64(e.cacheTTL)
 }
 
 // markTenantStale makes the next use of the tenant's state reload it.
@@ -252,7 +265,7 @@ func (e *Engine) tenantStateBytes(ctx context.Context, id []byte) (*tenantState,
 	e.cache.mu.RLock()
 	ts := e.cache.tenants[string(id)]
 	e.cache.mu.RUnlock()
-	if ts != nil && !ts.stale.Load() {
+	if ts != nil && !ts.stale.Load() && e.fresh(ts.loaded.Load()) {
 		return ts, nil
 	}
 	return e.reloadTenant(ctx, string(id))
@@ -310,6 +323,7 @@ func (e *Engine) reloadTenant(ctx context.Context, id string) (*tenantState, err
 	}
 	lic := rec.License
 	ts.license.Store(&lic)
+	ts.loaded.Store(e.now().UnixNano())
 	ts.stale.Store(false)
 	return ts, nil
 }
@@ -330,7 +344,7 @@ func (e *Engine) token(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
 	e.cache.mu.RLock()
 	t := e.cache.tokens[id]
 	e.cache.mu.RUnlock()
-	if t != nil {
+	if t != nil && e.fresh(t.loaded) {
 		return t, nil
 	}
 	return e.reloadToken(ctx, id)
@@ -357,6 +371,7 @@ func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, err
 		return nil, err
 	}
 	snap := snapToken(rec, owner)
+	snap.loaded = e.now().UnixNano()
 	e.cache.mu.Lock()
 	if e.cache.credEpoch.Load() == epoch {
 		if old := e.cache.tokens[id]; old != nil && e.trackUsage {
@@ -416,7 +431,7 @@ func (e *Engine) family(ctx context.Context, id uuid.UUID) (*familySnap, error) 
 	e.cache.mu.RLock()
 	f := e.cache.families[id]
 	e.cache.mu.RUnlock()
-	if f != nil {
+	if f != nil && e.fresh(f.loaded) {
 		return f, nil
 	}
 	return e.reloadFamily(ctx, id)
@@ -434,6 +449,7 @@ func (e *Engine) reloadFamily(ctx context.Context, id uuid.UUID) (*familySnap, e
 		return nil, err
 	}
 	snap := snapFamily(rec)
+	snap.loaded = e.now().UnixNano()
 	e.cache.mu.Lock()
 	if e.cache.credEpoch.Load() == epoch {
 		e.cache.families[id] = snap

@@ -44,6 +44,16 @@ type Config struct {
 	// GuessLimit bounds failed exchanges and failed validations per client
 	// address. Zero Limit: 30 per minute with a burst of 30.
 	GuessLimit tenant.Rate
+	// CacheTTL bounds how long the engine trusts what it cached of the
+	// store (credential state, tenant licenses, licenses found by
+	// validation). Zero (the default) trusts it until this engine changes
+	// it, which is exact when this engine is the store's only writer. When
+	// several engines share one store (pgstore behind a load balancer), set
+	// it: a revocation, rotation, deactivation or license change made
+	// through one engine takes effect on the others within CacheTTL, at the
+	// cost of one store read per cached entry per CacheTTL. Quotas are still
+	// counted per engine, so each admits up to the tenant's limit.
+	CacheTTL time.Duration
 	// LicenseCacheSize bounds how many licenses validation keeps in memory
 	// (about 300 bytes each). Zero: 100,000. Negative: no cache; every
 	// validation reads the store.
@@ -85,6 +95,7 @@ type Engine struct {
 	licenseKeys LicenseKeyFormat
 
 	accessTTL, refreshIdle, refreshAbsolute time.Duration
+	cacheTTL                                time.Duration
 
 	rules   map[Operation]OperationRule
 	cache   *cache
@@ -122,6 +133,7 @@ func New(cfg Config) (*Engine, error) {
 		{"RefreshIdleTTL", cfg.RefreshIdleTTL},
 		{"RefreshAbsoluteTTL", cfg.RefreshAbsoluteTTL},
 		{"FlushInterval", cfg.FlushInterval},
+		{"CacheTTL", cfg.CacheTTL},
 		{"UsageFlushInterval", cfg.UsageFlushInterval},
 		{"AuditRetention", cfg.AuditRetention},
 		{"SweepInterval", cfg.SweepInterval},
@@ -139,6 +151,7 @@ func New(cfg Config) (*Engine, error) {
 		accessTTL:       orDefault(cfg.AccessTokenTTL, 24*time.Hour),
 		refreshIdle:     orDefault(cfg.RefreshIdleTTL, 14*24*time.Hour),
 		refreshAbsolute: orDefault(cfg.RefreshAbsoluteTTL, 90*24*time.Hour),
+		cacheTTL:        cfg.CacheTTL,
 		stop:            make(chan struct{}),
 		rules:           rulesByOperation(),
 		trackUsage:      !cfg.DisableUsageTracking,

@@ -447,7 +447,7 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 func (e *Engine) findLicense(ctx context.Context, canonical string) (*licenseSnap, error) {
 	var digest [32]byte
 	e.keys.current.license.sum(digest[:0], []byte("license-key"), unsafeBytes(canonical))
-	if l := e.cache.license(digest); l != nil {
+	if l := e.cache.license(digest); l != nil && e.fresh(l.loaded) {
 		return l, nil
 	}
 	epoch := e.cache.licenseEpoch.Load()
@@ -471,7 +471,7 @@ func (e *Engine) findLicense(ctx context.Context, canonical string) (*licenseSna
 	if err != nil {
 		return nil, err
 	}
-	e.cache.putLicense(epoch, digest, rec)
+	e.cache.putLicense(epoch, digest, rec, e.now().UnixNano())
 	return &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
 		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
 		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
