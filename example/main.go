@@ -19,6 +19,9 @@
 //	                        (default 1000000; 0 is unlimited; a small N shows a 429). Given on
 //	                        a later start, it changes the existing demo tenant's limits.
 //	-tls-cert, -tls-key     serve HTTPS with this PEM certificate and key, with HSTS
+//	-postgres DSN           keep the data in PostgreSQL (also LICENSEKIT_POSTGRES_DSN)
+//	                        instead of Badger; several replicas may share the database
+//	                        (each trusts its cache for 2 s; each counts quotas itself)
 //
 // The master secret, from which every key of the engine is derived, lives
 // outside the store: LICENSEKIT_SECRET holds it, hex or base64, at least 32
@@ -69,7 +72,9 @@ import (
 	"github.com/licensekit/licensekit/engine"
 	"github.com/licensekit/licensekit/httpadapter"
 	"github.com/licensekit/licensekit/permission"
+	"github.com/licensekit/licensekit/store"
 	"github.com/licensekit/licensekit/store/badgerstore"
+	"github.com/licensekit/licensekit/store/pgstore"
 )
 
 func main() {
@@ -113,6 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoLimit := fs.Int64("demo-limit", 1_000_000, "the demo tenant's API requests and license validations per minute (0: unlimited)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file`")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of -tls-cert")
+	postgres := fs.String("postgres", "", "keep the data in PostgreSQL at this `DSN` instead of Badger in -data (or LICENSEKIT_POSTGRES_DSN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -160,11 +166,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// The store. Badger's own logs: warnings and errors only. Deferred
-	// closes run last to first: engine, then store.
-	st, err := badgerstore.Open(filepath.Join(*dataDir, "store"), badgerstore.Options{
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	// The store: Badger in the data directory (its own logs: warnings and
+	// errors only), or PostgreSQL. Deferred closes run last to first:
+	// engine, then store.
+	if *postgres == "" {
+		*postgres = getenv("LICENSEKIT_POSTGRES_DSN")
+	}
+	var (
+		st       store.Store
+		cacheTTL time.Duration
+	)
+	if *postgres != "" {
+		st, err = pgstore.Open(ctx, *postgres, pgstore.Options{})
+		// Other replicas may write to the same database: trust cached
+		// credential state for two seconds at most.
+		cacheTTL = 2 * time.Second
+	} else {
+		st, err = badgerstore.Open(filepath.Join(*dataDir, "store"), badgerstore.Options{
+			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -173,7 +194,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The engine: every rule of the product lives here. Its logger also
 	// receives every audit event (never a secret); Config.Observer would
 	// hand them to the host's alerting.
-	eng, err := engine.New(engine.Config{Store: st, MasterKey: key, Logger: log})
+	eng, err := engine.New(engine.Config{Store: st, MasterKey: key, Logger: log, CacheTTL: cacheTTL})
 	if err != nil {
 		return err
 	}
@@ -206,7 +227,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv.TLSConfig = tlsConfig
 		srv.Handler = hsts(mux)
 	}
-	printDemo(stdout, log, base, demo, *credsFile, *dataDir)
+	where := *dataDir
+	if *postgres != "" {
+		where = "the PostgreSQL database (drop its licensekit schema)"
+	}
+	printDemo(stdout, log, base, demo, *credsFile, where)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
 	log.Info("serving", "addr", bound.String(), "scheme", scheme, "data", *dataDir)
 
