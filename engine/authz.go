@@ -297,7 +297,10 @@ func (e *Engine) denied(p *Principal, op Operation, reason, perm string) {
 
 // chargeAPI admits one API request against the principal's tenant quota.
 func (e *Engine) chargeAPI(p *Principal, now time.Time) error {
-	d := p.tenant.api.Allow(now)
+	d, err := e.takeAPI(p.tenant, now)
+	if err != nil {
+		return err
+	}
 	p.Quota = d
 	if !d.Allowed {
 		e.audit.enqueue(Event{
@@ -305,9 +308,6 @@ func (e *Engine) chargeAPI(p *Principal, now time.Time) error {
 			TokenID: p.TokenID.String(), ClientAddr: addrString(p.ClientAddr), Reason: quotaAPI,
 		})
 		return &LimitError{Kind: ErrLicenseLimit, Decision: d}
-	}
-	if !p.tenant.dirty.Load() {
-		p.tenant.dirty.Store(true)
 	}
 	return nil
 }

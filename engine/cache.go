@@ -138,6 +138,8 @@ type tenantState struct {
 	stale atomic.Bool
 	// loaded is when the license was last read (unix ns), for CacheTTL.
 	loaded atomic.Int64
+	// Leases of the shared quotas (Config.SharedQuotas).
+	apiLease, validateLease quotaLease
 }
 
 const (
@@ -483,6 +485,11 @@ func (e *Engine) sweepCache(now time.Time) {
 // flushQuotas saves the state of every limiter that admitted something
 // since the last flush.
 func (e *Engine) flushQuotas(ctx context.Context) error {
+	if e.sharedQuotas {
+		// The store's state is the quota itself; nothing local to save.
+		e.sweepCache(e.clock())
+		return nil
+	}
 	e.cache.mu.RLock()
 	var dirty []*tenantState
 	for _, ts := range e.cache.tenants {

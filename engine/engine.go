@@ -51,9 +51,16 @@ type Config struct {
 	// several engines share one store (pgstore behind a load balancer), set
 	// it: a revocation, rotation, deactivation or license change made
 	// through one engine takes effect on the others within CacheTTL, at the
-	// cost of one store read per cached entry per CacheTTL. Quotas are still
-	// counted per engine, so each admits up to the tenant's limit.
+	// cost of one store read per cached entry per CacheTTL. Set
+	// SharedQuotas too, or each engine admits up to the tenant's limit.
 	CacheTTL time.Duration
+	// SharedQuotas counts tenants' quotas in the store rather than in this
+	// engine, for several engines sharing one store: together they admit
+	// at most a tenant's limit. Each engine takes admissions from the store
+	// a few at a time (one round trip per lease of up to 100, a fiftieth of
+	// the burst), so admissions one engine has leased and not yet used are
+	// unavailable to the others. False: each engine counts on its own.
+	SharedQuotas bool
 	// LicenseCacheSize bounds how many licenses validation keeps in memory
 	// (about 300 bytes each). Zero: 100,000. Negative: no cache; every
 	// validation reads the store.
@@ -96,6 +103,7 @@ type Engine struct {
 
 	accessTTL, refreshIdle, refreshAbsolute time.Duration
 	cacheTTL                                time.Duration
+	sharedQuotas                            bool
 
 	rules   map[Operation]OperationRule
 	cache   *cache
@@ -152,6 +160,7 @@ func New(cfg Config) (*Engine, error) {
 		refreshIdle:     orDefault(cfg.RefreshIdleTTL, 14*24*time.Hour),
 		refreshAbsolute: orDefault(cfg.RefreshAbsoluteTTL, 90*24*time.Hour),
 		cacheTTL:        cfg.CacheTTL,
+		sharedQuotas:    cfg.SharedQuotas,
 		stop:            make(chan struct{}),
 		rules:           rulesByOperation(),
 		trackUsage:      !cfg.DisableUsageTracking,

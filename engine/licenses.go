@@ -410,14 +410,14 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if err := ts.license.Load().Check(now); err != nil {
 		return ValidationResult{}, err
 	}
-	quota := ts.validate.Allow(now)
+	quota, err := e.takeValidation(ts, now)
+	if err != nil {
+		return ValidationResult{}, err
+	}
 	if !quota.Allowed {
 		e.audit.enqueue(Event{TenantID: ts.id, Type: EventLimitReached, Severity: store.SeverityWarning,
 			Reason: quotaValidate, ClientAddr: addrString(clientAddr)})
 		return ValidationResult{}, &LimitError{Kind: ErrLicenseLimit, Decision: quota}
-	}
-	if !ts.dirty.Load() {
-		ts.dirty.Store(true)
 	}
 	pub := lic.public
 	pub.Attributes = maps.Clone(pub.Attributes) // the cached map stays private

@@ -283,13 +283,13 @@ func (e *Engine) admit(ts *tenantState, now time.Time) error {
 	if err := ts.license.Load().Check(now); err != nil {
 		return err
 	}
-	d := ts.api.Allow(now)
+	d, err := e.takeAPI(ts, now)
+	if err != nil {
+		return err
+	}
 	if !d.Allowed {
 		e.audit.enqueue(Event{TenantID: ts.id, Type: EventLimitReached, Severity: store.SeverityWarning, Reason: quotaAPI})
 		return &LimitError{Kind: ErrLicenseLimit, Decision: d}
-	}
-	if !ts.dirty.Load() {
-		ts.dirty.Store(true)
 	}
 	return nil
 }

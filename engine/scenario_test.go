@@ -686,7 +686,7 @@ func TestFailedAuthenticationsDoNotConsumeQuota(t *testing.T) {
 	for name, cred := range map[string]string{
 		"rotated secret": rotatedCT.Credential.Reveal(),
 		"malformed":      "lkut_nope",
-		"altered":        live.Credential.Reveal()[:10] + "a" + live.Credential.Reveal()[11:],
+		"altered":        alterAt(live.Credential.Reveal(), 10),
 	} {
 		_, err := f.eng.Exchange(f.ctx, "", cred, f.addr)
 		require.ErrorIs(t, err, engine.ErrInvalidToken, name)
@@ -740,7 +740,7 @@ func TestErrorPrecedence(t *testing.T) {
 		for name, tok := range map[string]string{
 			"malformed": "lkat_x",
 			"rotated":   rotatedResp.AccessToken.Reveal(),
-			"altered":   goodResp.AccessToken.Reveal()[:20] + "x" + goodResp.AccessToken.Reveal()[21:],
+			"altered":   alterAt(goodResp.AccessToken.Reveal(), 20),
 		} {
 			_, err := f.eng.Authenticate(f.ctx, tok, f.addr)
 			require.ErrorIs(t, err, engine.ErrInvalidToken, name)
@@ -1313,4 +1313,14 @@ func TestValidationQuota(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	require.NoError(t, f.scListUsers(p), "the API quota refilled")
 	require.NoError(t, validate(), "the validation quota refilled")
+}
+
+// alterAt changes the character at i of a credential to another character
+// of the same alphabet (never to itself, which would alter nothing).
+func alterAt(s string, i int) string {
+	c := byte('a')
+	if s[i] == c {
+		c = 'b'
+	}
+	return s[:i] + string(c) + s[i+1:]
 }

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -78,4 +79,54 @@ func TestCacheWithoutTTLTrustsItself(t *testing.T) {
 		return err
 	}))
 	require.Equal(t, store.TokenDeactivated, st.Status)
+}
+
+// With SharedQuotas, engines sharing one store together admit exactly a
+// tenant's limit, however the requests spread over them.
+func TestSharedQuotasAreExactAcrossEngines(t *testing.T) {
+	const limit = 40
+	shared := func(c *engine.Config) { c.SharedQuotas = true; c.CacheTTL = time.Second }
+	a := newFixture(t, shared)
+	engB, err := engine.New(engine.Config{Store: storeNoClose{a.st}, MasterKey: testMasterKey, Clock: a.clock.Now,
+		SharedQuotas: true, CacheTTL: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, engB.Close()) })
+
+	ct := a.token(a.admin, permission.ViewLicenses)
+	resp, _ := a.login(ct) // one exchange: unlimited so far
+	_, err = a.eng.SetTenantLicense(a.ctx, engine.System(), a.tenant, tenant.License{Status: tenant.StatusActive,
+		Limits: tenant.Limits{APIRequests: limit, APIWindow: time.Hour}})
+	require.NoError(t, err)
+	a.clock.Advance(time.Second) // b sees the limit
+
+	var (
+		mu       sync.Mutex
+		admitted int
+		wg       sync.WaitGroup
+	)
+	for _, e := range []*engine.Engine{a.eng, engB} {
+		for range 3 * limit {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := e.Authenticate(a.ctx, resp.AccessToken.Reveal(), a.addr)
+				if err != nil {
+					return
+				}
+				if err := e.Authorize(p, permission.ViewLicenses); err == nil {
+					mu.Lock()
+					admitted++
+					mu.Unlock()
+				} else {
+					require.ErrorIs(t, err, engine.ErrLicenseLimit)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	// Leases taken but not spent by one engine are lost to the other, at
+	// most one lease (limit/50, at least 1) per engine.
+	require.LessOrEqual(t, admitted, limit, "never more than the limit")
+	require.GreaterOrEqual(t, admitted, limit-2, "at most a lease per engine left unspent")
+	t.Logf("limit %d offered 3x to 2 engines with shared quotas: %d admitted", limit, admitted)
 }

@@ -21,7 +21,7 @@
 //	-tls-cert, -tls-key     serve HTTPS with this PEM certificate and key, with HSTS
 //	-postgres DSN           keep the data in PostgreSQL (also LICENSEKIT_POSTGRES_DSN)
 //	                        instead of Badger; several replicas may share the database
-//	                        (each trusts its cache for 2 s; each counts quotas itself)
+//	                        (each trusts its cache for 2 s; quotas are counted in it)
 //
 // The master secret, from which every key of the engine is derived, lives
 // outside the store: LICENSEKIT_SECRET holds it, hex or base64, at least 32
@@ -175,12 +175,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var (
 		st       store.Store
 		cacheTTL time.Duration
+		shared   bool
 	)
 	if *postgres != "" {
 		st, err = pgstore.Open(ctx, *postgres, pgstore.Options{})
 		// Other replicas may write to the same database: trust cached
-		// credential state for two seconds at most.
-		cacheTTL = 2 * time.Second
+		// credential state for two seconds at most, and count quotas in
+		// the database so that the replicas together keep the limits.
+		cacheTTL, shared = 2*time.Second, true
 	} else {
 		st, err = badgerstore.Open(filepath.Join(*dataDir, "store"), badgerstore.Options{
 			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -194,7 +196,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The engine: every rule of the product lives here. Its logger also
 	// receives every audit event (never a secret); Config.Observer would
 	// hand them to the host's alerting.
-	eng, err := engine.New(engine.Config{Store: st, MasterKey: key, Logger: log, CacheTTL: cacheTTL})
+	eng, err := engine.New(engine.Config{Store: st, MasterKey: key, Logger: log, CacheTTL: cacheTTL, SharedQuotas: shared})
 	if err != nil {
 		return err
 	}
