@@ -257,7 +257,7 @@ func (e *Engine) authorize(ctx context.Context, actor Actor, tenantID string, op
 			e.denied(a, op, "admin_only", "")
 			return ErrAccessDenied
 		}
-		return e.chargeAPI(a, now)
+		return e.chargeAPI(ctx, a, now)
 	case nil:
 		return ErrAccessDenied
 	}
@@ -296,8 +296,8 @@ func (e *Engine) denied(p *Principal, op Operation, reason, perm string) {
 }
 
 // chargeAPI admits one API request against the principal's tenant quota.
-func (e *Engine) chargeAPI(p *Principal, now time.Time) error {
-	d, err := e.takeAPI(p.tenant, now)
+func (e *Engine) chargeAPI(ctx context.Context, p *Principal, now time.Time) error {
+	d, err := e.takeAPI(ctx, p.tenant, now)
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (e *Engine) chargeAPI(p *Principal, now time.Time) error {
 // tenant's API quota: what a host's own route guarded by one permission
 // needs. Errors: ErrInvalidToken (p is not from Authenticate),
 // ErrAccessDenied, ErrLicenseLimit (a *LimitError).
-func (e *Engine) Authorize(p *Principal, perm permission.Permission) error {
+func (e *Engine) Authorize(ctx context.Context, p *Principal, perm permission.Permission) error {
 	if p == nil || p.tenant == nil {
 		return ErrInvalidToken
 	}
@@ -328,5 +328,5 @@ func (e *Engine) Authorize(p *Principal, perm permission.Permission) error {
 	if p.usage != nil {
 		p.usage.usePermission(perm, now.UnixNano())
 	}
-	return e.chargeAPI(p, now)
+	return e.chargeAPI(ctx, p, now)
 }

@@ -50,7 +50,7 @@ func benchAuthenticate(b *testing.B, opts ...func(*engine.Config)) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := f.eng.Authorize(p, permission.ViewLicenses); err != nil {
+		if err := f.eng.Authorize(context.Background(), p, permission.ViewLicenses); err != nil {
 			b.Fatal(err)
 		}
 	}

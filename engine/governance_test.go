@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -101,7 +102,7 @@ func TestReviewUnusedPermissions(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = f.eng.ListLicenses(f.ctx, p, f.tenant, store.Page{})
 		require.NoError(t, err)
-		require.NoError(t, f.eng.Authorize(p, permission.ViewLicenses))
+		require.NoError(t, f.eng.Authorize(context.Background(), p, permission.ViewLicenses))
 		f.clock.Advance(day)
 	}
 
@@ -493,7 +494,7 @@ func TestUsageDailyCounts(t *testing.T) {
 		_, err := f.eng.Authenticate(f.ctx, f.accessToken(ct), f.addr) // 2 each
 		require.NoError(t, err)
 	}
-	require.NoError(t, f.eng.Authorize(p, permission.ViewUsers))
+	require.NoError(t, f.eng.Authorize(context.Background(), p, permission.ViewUsers))
 	d0 := f.clock.Now().Format(time.DateOnly)
 	f.clock.Advance(12 * time.Hour) // past midnight: the next UTC day
 	resp, _ := f.login(ct)
@@ -562,7 +563,7 @@ func TestUsageConcurrentCountsExact(t *testing.T) {
 			for i := range each {
 				p, err := f.eng.Authenticate(f.ctx, access[(w+i)%len(access)], f.addr)
 				if err == nil {
-					err = f.eng.Authorize(p, permission.ViewUsers)
+					err = f.eng.Authorize(context.Background(), p, permission.ViewUsers)
 				}
 				if err != nil {
 					t.Error(err)
@@ -678,7 +679,7 @@ func TestUsageRecordingAllocs(t *testing.T) {
 			if err != nil {
 				panic(err)
 			}
-			if err := f.eng.Authorize(p, permission.ViewUsers); err != nil {
+			if err := f.eng.Authorize(context.Background(), p, permission.ViewUsers); err != nil {
 				panic(err)
 			}
 		})

@@ -410,7 +410,7 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if err := ts.license.Load().Check(now); err != nil {
 		return ValidationResult{}, err
 	}
-	quota, err := e.takeValidation(ts, now)
+	quota, err := e.takeValidation(ctx, ts, now)
 	if err != nil {
 		return ValidationResult{}, err
 	}

@@ -229,7 +229,7 @@ func (e *Engine) Exchange(ctx context.Context, clientID, userToken string, clien
 	if err != nil {
 		return nil, err
 	}
-	if err := e.admit(ts, now); err != nil {
+	if err := e.admit(ctx, ts, now); err != nil {
 		return nil, err
 	}
 
@@ -279,11 +279,11 @@ func (e *Engine) checkUserToken(cred userTokenCredential, rec store.UserToken, o
 }
 
 // admit checks the tenant's license and charges one API request.
-func (e *Engine) admit(ts *tenantState, now time.Time) error {
+func (e *Engine) admit(ctx context.Context, ts *tenantState, now time.Time) error {
 	if err := ts.license.Load().Check(now); err != nil {
 		return err
 	}
-	d, err := e.takeAPI(ts, now)
+	d, err := e.takeAPI(ctx, ts, now)
 	if err != nil {
 		return err
 	}
@@ -430,7 +430,7 @@ func (e *Engine) Refresh(ctx context.Context, refreshToken string, clientAddr ne
 		if err != nil {
 			return nil, err
 		}
-		if err := e.admit(ts, now); err != nil {
+		if err := e.admit(ctx, ts, now); err != nil {
 			return nil, err
 		}
 	}

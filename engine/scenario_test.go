@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -609,7 +610,7 @@ func TestAPIQuota(t *testing.T) {
 	le := scRequireLimit(t, f.scListUsers(pa))
 	require.EqualValues(t, 5, le.Decision.Limit)
 	require.False(t, pa.Quota.Allowed)
-	scRequireLimit(t, f.eng.Authorize(pa, permission.ViewUsers))
+	scRequireLimit(t, f.eng.Authorize(context.Background(), pa, permission.ViewUsers))
 	_, err := f.eng.Exchange(f.ctx, ctA.Token.ID, ctA.Credential.Reveal(), f.addr)
 	scRequireLimit(t, err)
 
@@ -717,7 +718,7 @@ func TestErrorPrecedence(t *testing.T) {
 		_, _, err := f.eng.ListLicenses(f.ctx, p, tid, store.Page{})
 		require.ErrorIs(t, err, engine.ErrAccessDenied)
 		require.NotErrorIs(t, err, engine.ErrLicenseLimit)
-		require.ErrorIs(t, f.eng.Authorize(p, permission.EditLicenses), engine.ErrAccessDenied)
+		require.ErrorIs(t, f.eng.Authorize(context.Background(), p, permission.EditLicenses), engine.ErrAccessDenied)
 		_, err = f.eng.CreateUserToken(f.ctx, p, tid, engine.NewUserToken{UserID: admin.UserID, Name: "x"})
 		require.ErrorIs(t, err, engine.ErrAccessDenied)
 		_, _, err = f.eng.ListUsers(f.ctx, p, f.tenant, store.Page{}) // another tenant
@@ -868,7 +869,7 @@ func TestSetUserTokenPermissions(t *testing.T) {
 		p := f.scPrincipal(resp)
 		require.True(t, p.Permissions.SubsetOf(both), "got %s", p.Permissions)
 		require.False(t, p.Permissions.Has(permission.EditLicenses))
-		require.ErrorIs(t, f.eng.Authorize(p, permission.ViewCustomers), engine.ErrAccessDenied)
+		require.ErrorIs(t, f.eng.Authorize(context.Background(), p, permission.ViewCustomers), engine.ErrAccessDenied)
 		// A new exchange gets the new set.
 		_, p2 := f.login(ct)
 		require.True(t, p2.Permissions.Equal(wide))

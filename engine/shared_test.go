@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -113,7 +114,7 @@ func TestSharedQuotasAreExactAcrossEngines(t *testing.T) {
 				if err != nil {
 					return
 				}
-				if err := e.Authorize(p, permission.ViewLicenses); err == nil {
+				if err := e.Authorize(context.Background(), p, permission.ViewLicenses); err == nil {
 					mu.Lock()
 					admitted++
 					mu.Unlock()

@@ -33,7 +33,7 @@ func leaseSize(r tenant.Rate) int64 {
 }
 
 // takeShared admits one request against the shared quota name of ts.
-func (e *Engine) takeShared(q *quotaLease, tenantID, name string, r tenant.Rate, now time.Time) (tenant.Decision, error) {
+func (e *Engine) takeShared(ctx context.Context, q *quotaLease, tenantID, name string, r tenant.Rate, now time.Time) (tenant.Decision, error) {
 	if r.Unlimited() {
 		return tenant.Decision{Allowed: true, Remaining: -1}, nil
 	}
@@ -53,9 +53,6 @@ func (e *Engine) takeShared(q *quotaLease, tenantID, name string, r tenant.Rate,
 		got int64
 		d   tenant.Decision
 	)
-	// The request has no ctx of its own here (Authorize is called with a
-	// principal only); the round trip is bounded by the store's own limits.
-	ctx := context.Background()
 	err := e.update(ctx, func(tx store.Tx) error {
 		got = 0
 		quotas := tx.Tenant(tenantID).Quotas()
@@ -90,7 +87,7 @@ func (e *Engine) takeShared(q *quotaLease, tenantID, name string, r tenant.Rate,
 
 // takeAPI admits one API request of ts: from its limiter, or from the
 // store when quotas are shared.
-func (e *Engine) takeAPI(ts *tenantState, now time.Time) (tenant.Decision, error) {
+func (e *Engine) takeAPI(ctx context.Context, ts *tenantState, now time.Time) (tenant.Decision, error) {
 	if !e.sharedQuotas {
 		d := ts.api.Allow(now)
 		if d.Allowed && !ts.dirty.Load() {
@@ -98,11 +95,11 @@ func (e *Engine) takeAPI(ts *tenantState, now time.Time) (tenant.Decision, error
 		}
 		return d, nil
 	}
-	return e.takeShared(&ts.apiLease, ts.id, quotaAPI, ts.license.Load().Limits.APIRate(), now)
+	return e.takeShared(ctx, &ts.apiLease, ts.id, quotaAPI, ts.license.Load().Limits.APIRate(), now)
 }
 
 // takeValidation admits one license validation of ts.
-func (e *Engine) takeValidation(ts *tenantState, now time.Time) (tenant.Decision, error) {
+func (e *Engine) takeValidation(ctx context.Context, ts *tenantState, now time.Time) (tenant.Decision, error) {
 	if !e.sharedQuotas {
 		d := ts.validate.Allow(now)
 		if d.Allowed && !ts.dirty.Load() {
@@ -110,5 +107,5 @@ func (e *Engine) takeValidation(ts *tenantState, now time.Time) (tenant.Decision
 		}
 		return d, nil
 	}
-	return e.takeShared(&ts.validateLease, ts.id, quotaValidate, ts.license.Load().Limits.ValidationRate(), now)
+	return e.takeShared(ctx, &ts.validateLease, ts.id, quotaValidate, ts.license.Load().Limits.ValidationRate(), now)
 }

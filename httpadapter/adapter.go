@@ -379,7 +379,7 @@ func (a *Adapter) Require(perm permission.Permission) func(http.Handler) http.Ha
 				}
 				r = r.WithContext(withPrincipal(r.Context(), p))
 			}
-			if err := a.eng.Authorize(p, perm); err != nil {
+			if err := a.eng.Authorize(r.Context(), p, perm); err != nil {
 				a.writeError(w, r, err, p, perm.Code())
 				return
 			}

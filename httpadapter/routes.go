@@ -136,7 +136,7 @@ func (a *Adapter) serveRoute(rt *route) http.Handler {
 		}
 		var ie *inputError
 		if errors.As(err, &ie) && c.p != nil && rt.access == engine.AccessPermission {
-			if aerr := a.eng.Authorize(c.p, rt.perm); aerr != nil {
+			if aerr := a.eng.Authorize(c.r.Context(), c.p, rt.perm); aerr != nil {
 				err = aerr
 			}
 		}

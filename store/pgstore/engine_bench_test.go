@@ -59,7 +59,7 @@ func BenchmarkEngineAuthenticate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := e.Authorize(p, permission.ViewLicenses); err != nil {
+		if err := e.Authorize(context.Background(), p, permission.ViewLicenses); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -142,7 +142,7 @@ func TestTwoEnginesOneDatabase(t *testing.T) {
 				if err != nil {
 					return
 				}
-				if e.Authorize(p, permission.ViewLicenses) == nil {
+				if e.Authorize(context.Background(), p, permission.ViewLicenses) == nil {
 					mu.Lock()
 					admitted++
 					mu.Unlock()
@@ -182,7 +182,7 @@ func TestTwoEnginesSharedQuotas(t *testing.T) {
 				if err != nil {
 					return
 				}
-				if e.Authorize(pr, permission.ViewLicenses) == nil {
+				if e.Authorize(context.Background(), pr, permission.ViewLicenses) == nil {
 					mu.Lock()
 					admitted++
 					mu.Unlock()
