@@ -1,6 +1,8 @@
 package client
 
 import (
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -11,6 +13,17 @@ import (
 // returns the value, so a secret reaches a log or an error message only on
 // purpose. The zero value is the empty secret.
 type Secret struct{ value string }
+
+// Every printing path of Secret must redact: these fail to compile if a
+// method drifts and would let a secret print.
+var (
+	_ fmt.Stringer           = Secret{}
+	_ fmt.GoStringer         = Secret{}
+	_ fmt.Formatter          = Secret{}
+	_ slog.LogValuer         = Secret{}
+	_ json.Marshaler         = Secret{}
+	_ encoding.TextMarshaler = Secret{}
+)
 
 const redacted = "[REDACTED]"
 

@@ -24,6 +24,12 @@ import (
 //     first administrator) and platform management.
 type Actor interface{ actor() }
 
+var (
+	_ Actor = Admin{}
+	_ Actor = systemActor{}
+	_ Actor = (*Principal)(nil)
+)
+
 // Admin is a tenant administrator acting through the host (the admin
 // console, a CLI). The host vouches for the sign-in; the engine checks that
 // UserID is an active admin of TenantID.

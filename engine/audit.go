@@ -24,6 +24,8 @@ type Observer interface {
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(ev Event)
 
+var _ Observer = ObserverFunc(nil)
+
 // Observe calls f(ev).
 func (f ObserverFunc) Observe(ev Event) { f(ev) }
 

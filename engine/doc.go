@@ -92,6 +92,7 @@
 // RemoveUnusedPermissions is guarded by the rule of SetUserTokenPermissions
 // (it is one). Sweep is the host's and the engine's own background work,
 // not an operation of any actor.
+//
 // # Errors
 //
 // Operations return the sentinels of errors.go, checked with errors.Is:

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -12,6 +14,17 @@ import (
 type Secret struct{ value string }
 
 const redacted = "[REDACTED]"
+
+// Every printing path of Secret must redact: these fail to compile if a
+// method drifts (a pointer receiver, a typo) and would let a secret print.
+var (
+	_ fmt.Stringer           = Secret{}
+	_ fmt.GoStringer         = Secret{}
+	_ fmt.Formatter          = Secret{}
+	_ slog.LogValuer         = Secret{}
+	_ json.Marshaler         = Secret{}
+	_ encoding.TextMarshaler = Secret{}
+)
 
 // NewSecret wraps s.
 func NewSecret(s string) Secret { return Secret{value: s} }

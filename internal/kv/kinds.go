@@ -472,3 +472,21 @@ func (q quotas) Put(ctx context.Context, name string, st tenant.LimiterState) er
 	}
 	return q.s.txn.Set(q.s.recordKey(kindQuota, name), b)
 }
+
+// Compile-time guards: each kind implements its store interface.
+var (
+	_ store.Tx              = (*tx)(nil)
+	_ store.Tenants         = tenants{}
+	_ store.TenantTx        = (*scope)(nil)
+	_ store.Users           = users{}
+	_ store.Groups          = groups{}
+	_ store.Products        = products{}
+	_ store.Plans           = plans{}
+	_ store.Customers       = customers{}
+	_ store.Licenses        = licenses{}
+	_ store.UserTokens      = credentials[store.UserToken]{}
+	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
+	_ store.Audit           = audit{}
+	_ store.Usage           = usage{}
+	_ store.Quotas          = quotas{}
+)

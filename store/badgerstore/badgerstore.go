@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -44,8 +43,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		_ = lock.release()
 		// Another program using Badger directly on dir: Badger's own
-		// directory lock refuses, with an error that wraps nothing.
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		// directory lock refuses.
+		if badgerLockHeld(dir) {
 			return nil, fmt.Errorf("badgerstore: directory %s is in use by another process: %w", dir, store.ErrLocked)
 		}
 		return nil, fmt.Errorf("badgerstore: open %s: %w", dir, err)

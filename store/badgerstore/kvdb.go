@@ -155,6 +155,8 @@ func (d *kvDB) Close() error {
 	return err
 }
 
+var _ kv.Txn = (*kvTxn)(nil)
+
 // kvTxn adapts a *badger.Txn to kv.Txn.
 type kvTxn struct {
 	txn    *badger.Txn

@@ -64,3 +64,26 @@ func (l *dirLock) release() error {
 	}
 	return nil
 }
+
+// badgerLockHeld reports whether another process holds Badger's own
+// directory lock (<dir>/LOCK): what makes badger.Open fail when a program
+// uses Badger directly on dir. Badger's error wraps nothing, so the lock
+// itself is asked rather than the error's text.
+func badgerLockHeld(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "LOCK"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false
+	}
+	return errors.Is(err, syscall.EWOULDBLOCK)
+}

@@ -65,6 +65,8 @@ func (d *db) Update(_ context.Context, fn func(kv.Txn) error) error {
 
 func (d *db) Close() error { return nil }
 
+var _ kv.Txn = (*txn)(nil)
+
 // txn writes straight into the map under the DB's exclusive lock and keeps
 // an undo log, so a failed Update is rolled back before anyone can see it.
 type txn struct {

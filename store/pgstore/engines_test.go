@@ -35,10 +35,6 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// Two engines, each with its own pgstore on one database: a rotation made
-// through one is refused by the other within CacheTTL, and the engine that
-// made it refuses the old token at once. The bound is CacheTTL exactly,
-// measured on the injected clock.
 // pgEngines is two engines, each with its own pgstore on one schema, an
 // admin of tenant "acme" and the clock both read.
 type pgEngines struct {
@@ -85,6 +81,10 @@ func newPGEngines(t *testing.T, sharedQuotas bool) *pgEngines {
 	return p
 }
 
+// Two engines, each with its own pgstore on one database: a rotation made
+// through one is refused by the other within CacheTTL, and the engine that
+// made it refuses the old token at once. The bound is CacheTTL exactly,
+// measured on the injected clock.
 func TestTwoEnginesOneDatabase(t *testing.T) {
 	p := newPGEngines(t, false)
 	a, b, clock, adm, admin, addr, ctx := p.a, p.b, p.clock, p.adm, p.admin, p.addr, p.ctx

@@ -52,18 +52,16 @@ func migrations() ([]migration, error) {
 			return nil, fmt.Errorf("pgstore: migrations are not numbered 1..n: %q", m.name)
 		}
 	}
+	if len(ms) != SchemaVersion {
+		return nil, fmt.Errorf("pgstore: %d embedded migrations, but SchemaVersion is %d", len(ms), SchemaVersion)
+	}
 	return ms, nil
 }
 
 // SchemaVersion is the version of the newest embedded migration: the
-// version a schema has after Open.
-var SchemaVersion = func() int {
-	ms, err := migrations()
-	if err != nil {
-		panic(err)
-	}
-	return len(ms)
-}()
+// version a schema has after Open. migrations refuses to run if the
+// embedded files disagree with it.
+const SchemaVersion = 1
 
 // ErrSchemaTooNew is returned by Open and New when the schema was migrated
 // by a newer version of this package than the running one.

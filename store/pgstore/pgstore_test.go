@@ -441,9 +441,12 @@ func TestCancelDuringStatement(t *testing.T) {
 	holding := make(chan struct{})
 	release := make(chan struct{})
 	var wg sync.WaitGroup
+	var holderErr error
 	wg.Go(func() {
 		_ = s.Update(bg, func(tx store.Tx) error {
-			require.NoError(t, tx.Tenant("t").Customers().Update(bg, store.Customer{ID: "locked", Name: "holder"}))
+			// Asserted after wg.Wait: require must not fail off the test's
+			// goroutine. The lock is announced either way.
+			holderErr = tx.Tenant("t").Customers().Update(bg, store.Customer{ID: "locked", Name: "holder"})
 			close(holding)
 			<-release
 			return errors.New("roll back")
@@ -460,6 +463,7 @@ func TestCancelDuringStatement(t *testing.T) {
 	require.Less(t, time.Since(start), 10*time.Second)
 	close(release)
 	wg.Wait()
+	require.NoError(t, holderErr)
 	require.NoError(t, s.View(bg, func(tx store.Tx) error {
 		c, err := tx.Tenant("t").Customers().Get(bg, "locked")
 		require.NoError(t, err)

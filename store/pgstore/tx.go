@@ -952,3 +952,21 @@ func (q quotas) Put(ctx context.Context, name string, st tenant.LimiterState) er
 	_, err = s.exec(ctx, s.q.quotaPut, s.tenantID, name, data)
 	return err
 }
+
+// Compile-time guards: each type implements its store interface.
+var (
+	_ store.Tx              = (*tx)(nil)
+	_ store.Tenants         = tenants{}
+	_ store.TenantTx        = (*scope)(nil)
+	_ store.Users           = users{}
+	_ store.Groups          = groups{}
+	_ store.Products        = coll[store.Product]{}
+	_ store.Plans           = plans{}
+	_ store.Customers       = coll[store.Customer]{}
+	_ store.Licenses        = coll[store.License]{}
+	_ store.UserTokens      = credentials[store.UserToken]{}
+	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
+	_ store.Audit           = audit{}
+	_ store.Usage           = usage{}
+	_ store.Quotas          = quotas{}
+)
