@@ -85,7 +85,7 @@ func parseUserToken(s string) (userTokenCredential, bool) {
 		return c, false
 	}
 	var raw [userTokenRaw]byte
-	if n, err := b32.Decode(raw[:], []byte(rest)); err != nil || n != userTokenRaw {
+	if n, ok := decodeBase32(raw[:], rest); !ok || n != userTokenRaw {
 		return c, false
 	}
 	if binary.BigEndian.Uint32(raw[16+secretLen:]) != crc(userTokenPrefix, raw[:16+secretLen]) {
@@ -134,7 +134,7 @@ func parseRefreshToken(s string) (refreshCredential, bool) {
 		return c, false
 	}
 	var raw [refreshTokenRaw]byte
-	if n, err := b32.Decode(raw[:], []byte(rest)); err != nil || n != refreshTokenRaw {
+	if n, ok := decodeBase32(raw[:], rest); !ok || n != refreshTokenRaw {
 		return c, false
 	}
 	if binary.BigEndian.Uint32(raw[24+secretLen:]) != crc(refreshTokenPrefix, raw[:24+secretLen]) {
@@ -241,7 +241,9 @@ func parseAccessToken(s string, kr *keyring, c *accessClaims, tenantBuf *[maxTen
 
 // decodeBase32 decodes unpadded lowercase base32 (the b32 alphabet) into
 // dst without allocating (encoding/base32 copies its input). ok is false
-// for any character outside the alphabet or a length no encoding has.
+// for any character outside the alphabet, a length no encoding has, or
+// non-zero trailing bits: every credential has exactly one spelling
+// (encoding/base32 ignores those bits, so it accepts several).
 func decodeBase32(dst []byte, s string) (n int, ok bool) {
 	if len(s)%8 == 1 || len(s)%8 == 3 || len(s)%8 == 6 || len(s)*5/8 > len(dst) {
 		return 0, false
