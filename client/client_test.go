@@ -190,7 +190,8 @@ func TestSingleFlight(t *testing.T) {
 
 func TestLeaderCancelledFollowerProceeds(t *testing.T) {
 	f := newFakeAPI(t)
-	f.tokenDelay = 100 * time.Millisecond
+	f.tokenEntered = make(chan struct{}, 1)
+	f.tokenGate = make(chan struct{})
 	c, _ := f.newClient(t)
 
 	leaderCtx, cancel := context.WithCancel(context.Background())
@@ -199,15 +200,17 @@ func TestLeaderCancelledFollowerProceeds(t *testing.T) {
 		_, err := c.GetUser(leaderCtx, "u1")
 		leaderDone <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // the leader's exchange is in flight
+	<-f.tokenEntered // the leader's exchange is in flight, held by the gate
 	followerDone := make(chan error)
 	go func() {
 		_, err := c.GetUser(context.Background(), "u1")
 		followerDone <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	// Whether the follower is already waiting on the leader's exchange or
+	// starts its own after the cancellation, it must succeed.
 	cancel()
 	require.ErrorIs(t, <-leaderDone, context.Canceled)
+	close(f.tokenGate)
 	require.NoError(t, <-followerDone)
 }
 

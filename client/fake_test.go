@@ -32,6 +32,10 @@ type fakeAPI struct {
 	// tokenDelay slows the token endpoint so that concurrent callers
 	// overlap.
 	tokenDelay time.Duration
+	// tokenEntered, when set, is signalled as a token request arrives;
+	// tokenGate, when set, holds it until closed.
+	tokenEntered chan struct{}
+	tokenGate    chan struct{}
 
 	exchanges, refreshes, apiCalls, revokes atomic.Int64
 
@@ -165,6 +169,15 @@ func limit429(retryAfter string) canned {
 func (f *fakeAPI) token(w http.ResponseWriter, r *http.Request) {
 	if f.tokenDelay > 0 {
 		time.Sleep(f.tokenDelay)
+	}
+	if f.tokenEntered != nil {
+		select {
+		case f.tokenEntered <- struct{}{}:
+		default:
+		}
+	}
+	if f.tokenGate != nil {
+		<-f.tokenGate
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
 		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "Unsupported media type"})
