@@ -33,12 +33,12 @@ const (
 	DefaultReviewExpiringWithin = 30 * 24 * time.Hour
 )
 
-// maxReviewDuration bounds every ReviewOptions field (ten years).
-const maxReviewDuration = 3650 * 24 * time.Hour
+// MaxReviewDuration bounds every ReviewOptions field (ten years).
+const MaxReviewDuration = 3650 * 24 * time.Hour
 
 func (o ReviewOptions) withDefaults() (ReviewOptions, error) {
 	for _, d := range []time.Duration{o.StaleAfter, o.Window, o.ExpiringWithin} {
-		if d < 0 || d > maxReviewDuration {
+		if d < 0 || d > MaxReviewDuration {
 			return o, invalidInput("review durations must be from 0 to 3650 days")
 		}
 	}

@@ -567,8 +567,9 @@ func handleListAudit(c *call) error {
 	return c.reply(newList(items, next))
 }
 
-// maxReviewDays bounds the review's day parameters.
-const maxReviewDays = 3650
+// maxReviewDays bounds the review's day parameters: the engine's bound,
+// in the unit of the query string.
+const maxReviewDays = int(engine.MaxReviewDuration / (24 * time.Hour))
 
 func handleReview(c *call) error {
 	v := c.r.URL.Query()
