@@ -248,7 +248,12 @@ func (e *Engine) tenantState(ctx context.Context, id string) (*tenantState, erro
 // used: always, unless Config.CacheTTL bounds its age because other
 // engines write to the same store.
 func (e *Engine) fresh(loaded int64) bool {
-	return e.cacheTTL <= 0 || e.now().UnixNano()-loaded < int64(e.cacheTTL)
+	return e.cacheTTL <= 0 || e.freshAt(loaded, e.now())
+}
+
+// freshAt is fresh for a caller that already read the clock.
+func (e *Engine) freshAt(loaded int64, now time.Time) bool {
+	return e.cacheTTL <= 0 || now.UnixNano()-loaded < int64(e.cacheTTL)
 }
 
 // markTenantStale makes the next use of the tenant's state reload it.
@@ -263,11 +268,11 @@ func (e *Engine) markTenantStale(id string) {
 
 // tenantStateBytes is tenantState for an ID held as bytes; a hit costs
 // no allocation.
-func (e *Engine) tenantStateBytes(ctx context.Context, id []byte) (*tenantState, error) {
+func (e *Engine) tenantStateBytes(ctx context.Context, id []byte, now time.Time) (*tenantState, error) {
 	e.cache.mu.RLock()
 	ts := e.cache.tenants[string(id)]
 	e.cache.mu.RUnlock()
-	if ts != nil && !ts.stale.Load() && e.fresh(ts.loaded.Load()) {
+	if ts != nil && !ts.stale.Load() && e.freshAt(ts.loaded.Load(), now) {
 		return ts, nil
 	}
 	return e.reloadTenant(ctx, string(id))
@@ -342,11 +347,11 @@ func restoreLimiter(st tenant.LimiterState, r tenant.Rate, now time.Time) *tenan
 }
 
 // token returns the cached snapshot of a user token, loading it on a miss.
-func (e *Engine) token(ctx context.Context, id uuid.UUID) (*tokenSnap, error) {
+func (e *Engine) token(ctx context.Context, id uuid.UUID, now time.Time) (*tokenSnap, error) {
 	e.cache.mu.RLock()
 	t := e.cache.tokens[id]
 	e.cache.mu.RUnlock()
-	if t != nil && e.fresh(t.loaded) {
+	if t != nil && e.freshAt(t.loaded, now) {
 		return t, nil
 	}
 	return e.reloadToken(ctx, id)
@@ -429,11 +434,11 @@ func (e *Engine) ownerChanged(tenantID, userID string) {
 
 // family returns the cached snapshot of a refresh family, loading it on a
 // miss.
-func (e *Engine) family(ctx context.Context, id uuid.UUID) (*familySnap, error) {
+func (e *Engine) family(ctx context.Context, id uuid.UUID, now time.Time) (*familySnap, error) {
 	e.cache.mu.RLock()
 	f := e.cache.families[id]
 	e.cache.mu.RUnlock()
-	if f != nil && e.fresh(f.loaded) {
+	if f != nil && e.freshAt(f.loaded, now) {
 		return f, nil
 	}
 	return e.reloadFamily(ctx, id)

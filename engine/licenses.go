@@ -396,7 +396,7 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 	if !ok {
 		return notFoundResult()
 	}
-	lic, err := e.findLicense(ctx, canonical)
+	lic, err := e.findLicense(ctx, canonical, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundResult()
 	}
@@ -444,10 +444,10 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 // findLicense looks a canonical key up in the cache, then in the store
 // under the current digest key, then under each key still accepted during
 // a rotation.
-func (e *Engine) findLicense(ctx context.Context, canonical string) (*licenseSnap, error) {
+func (e *Engine) findLicense(ctx context.Context, canonical string, now time.Time) (*licenseSnap, error) {
 	var digest [32]byte
 	e.keys.current.license.sum(digest[:0], []byte("license-key"), unsafeBytes(canonical))
-	if l := e.cache.license(digest); l != nil && e.fresh(l.loaded) {
+	if l := e.cache.license(digest); l != nil && e.freshAt(l.loaded, now) {
 		return l, nil
 	}
 	epoch := e.cache.licenseEpoch.Load()
@@ -471,7 +471,7 @@ func (e *Engine) findLicense(ctx context.Context, canonical string) (*licenseSna
 	if err != nil {
 		return nil, err
 	}
-	e.cache.putLicense(epoch, digest, rec, e.now().UnixNano())
+	e.cache.putLicense(epoch, digest, rec, now.UnixNano())
 	return &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
 		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
 		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,

@@ -70,8 +70,8 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 	if !ok {
 		return nil, refusalInfo{reason: ReasonMalformed}, ErrInvalidToken
 	}
-	now := e.now()
-	ts, err := e.tenantStateBytes(ctx, tenantID)
+	now := e.now() // one clock read serves every check below
+	ts, err := e.tenantStateBytes(ctx, tenantID, now)
 	if err != nil {
 		f, err := e.lookupFailed(err, "", c.tokenID)
 		return nil, f, err
@@ -81,7 +81,7 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		f.reason = ReasonExpired
 		return nil, f, ErrInvalidToken
 	}
-	tok, err := e.token(ctx, c.tokenID)
+	tok, err := e.token(ctx, c.tokenID, now)
 	if err != nil {
 		f, err := e.lookupFailed(err, ts.id, c.tokenID)
 		return nil, f, err
@@ -92,7 +92,7 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		}
 		f.reason = ""
 	}
-	fam, err := e.family(ctx, c.family)
+	fam, err := e.family(ctx, c.family, now)
 	if err != nil {
 		f, err := e.lookupFailed(err, ts.id, c.tokenID)
 		return nil, f, err
@@ -172,7 +172,7 @@ func (e *Engine) touchToken(ctx context.Context, id string, addr netip.Addr, now
 	if err != nil {
 		return
 	}
-	if tok, err := e.token(ctx, uid); err == nil {
+	if tok, err := e.token(ctx, uid, e.now()); err == nil {
 		tok.use.touch(now.UnixNano(), addr)
 	}
 }

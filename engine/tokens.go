@@ -273,7 +273,7 @@ func (e *Engine) rotationRefusal(ctx context.Context, p *Principal, target *stor
 	if !target.Permissions.SubsetOf(p.Permissions) {
 		return "wider_target"
 	}
-	own, err := e.token(ctx, p.TokenID)
+	own, err := e.token(ctx, p.TokenID, e.now())
 	if err != nil {
 		return "unknown_actor"
 	}
