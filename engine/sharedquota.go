@@ -37,6 +37,10 @@ func (e *Engine) takeShared(ctx context.Context, q *quotaLease, tenantID, name s
 	if r.Unlimited() {
 		return tenant.Decision{Allowed: true, Remaining: -1}, nil
 	}
+	// q.mu is held across the store round trip on purpose: the tenant's
+	// other requests on this engine wait for the lease in flight instead of
+	// each taking one (which would strand leases); they would otherwise
+	// have waited on the store anyway. Other tenants are not held.
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.left > 0 {
