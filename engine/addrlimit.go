@@ -12,16 +12,26 @@ import (
 // or an IPv6 /64 (one host usually holds a whole /64, so counting single
 // IPv6 addresses would give it billions of fresh budgets). Only failures
 // are charged; a peek before the attempt refuses a network that is over.
-//
-// Memory is bounded: at most maxTrackedAddrs networks, split over shards
-// with a lock each. A full shard forgets networks whose budget has fully
-// refilled (never one that is still being limited), at most once a
-// second; until then, networks it has no room for share one overflow
-// budget, so a flood of fresh addresses is limited as one client rather
-// than costing a scan per request or evicting the guessers it tracks.
-type addrLimiter struct {
+type addrLimiter struct{ keyed *keyedLimiter[netip.Prefix] }
+
+func newAddrLimiter(r tenant.Rate) *addrLimiter {
+	return &addrLimiter{keyed: newKeyedLimiter(r, func(key netip.Prefix) uint32 {
+		b := key.Addr().As16()
+		return fnv32(b[:8])
+	})}
+}
+
+// keyedLimiter holds one limiter per key, in bounded memory: at most
+// maxTrackedAddrs keys, split over shards with a lock each. A full shard
+// forgets keys whose budget has fully refilled (never one that is still
+// being limited), at most once a second; until then, keys it has no room
+// for share one overflow budget, so a flood of fresh keys is limited as
+// one client rather than costing a scan per request or evicting the
+// guessers it tracks.
+type keyedLimiter[K comparable] struct {
 	rate   tenant.Rate
-	shards [addrShards]addrShard
+	hash   func(K) uint32
+	shards [addrShards]keyedShard[K]
 }
 
 const (
@@ -31,20 +41,28 @@ const (
 	sweepEvery      = time.Second
 )
 
-type addrShard struct {
+type keyedShard[K comparable] struct {
 	mu        sync.Mutex
-	m         map[netip.Prefix]*tenant.Limiter
+	m         map[K]*tenant.Limiter
 	overflow  *tenant.Limiter
 	lastSweep time.Time
 }
 
-func newAddrLimiter(r tenant.Rate) *addrLimiter {
-	a := &addrLimiter{rate: r}
+func newKeyedLimiter[K comparable](r tenant.Rate, hash func(K) uint32) *keyedLimiter[K] {
+	a := &keyedLimiter[K]{rate: r, hash: hash}
 	for i := range a.shards {
-		a.shards[i].m = make(map[netip.Prefix]*tenant.Limiter)
+		a.shards[i].m = make(map[K]*tenant.Limiter)
 		a.shards[i].overflow = tenant.NewLimiter(r, tenant.LimiterState{})
 	}
 	return a
+}
+
+func fnv32(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
 }
 
 // network is the key an address is limited under.
@@ -61,20 +79,10 @@ func network(addr netip.Addr) netip.Prefix {
 	return p
 }
 
-func (a *addrLimiter) shard(key netip.Prefix) *addrShard {
-	b := key.Addr().As16()
-	h := uint32(2166136261)
-	for _, c := range b[:8] {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return &a.shards[h%addrShards]
-}
-
-// limiter returns the limiter for addr; with create, one is made (or the
-// overflow shared) when addr has none yet. Without create it may be nil.
-func (a *addrLimiter) limiter(addr netip.Addr, create bool, now time.Time) *tenant.Limiter {
-	key := network(addr)
-	s := a.shard(key)
+// limiter returns the limiter for key; with create, one is made (or the
+// overflow shared) when key has none yet. Without create it may be nil.
+func (a *keyedLimiter[K]) limiter(key K, create bool, now time.Time) *tenant.Limiter {
+	s := &a.shards[a.hash(key)%addrShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l := s.m[key]; l != nil {
@@ -101,9 +109,9 @@ func (a *addrLimiter) limiter(addr netip.Addr, create bool, now time.Time) *tena
 	return l
 }
 
-// check refuses an address whose network is over its failure budget.
-func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
-	l := a.limiter(addr, false, now)
+// check refuses a key that is over its budget, charging nothing.
+func (a *keyedLimiter[K]) check(key K, now time.Time) error {
+	l := a.limiter(key, false, now)
 	if l == nil {
 		return nil
 	}
@@ -113,7 +121,25 @@ func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
 	return nil
 }
 
+// admit charges one attempt to key, or refuses it when key is over.
+func (a *keyedLimiter[K]) admit(key K, now time.Time) error {
+	if d := a.limiter(key, true, now).Allow(now); !d.Allowed {
+		return &LimitError{Kind: ErrTooManyAttempts, Decision: d}
+	}
+	return nil
+}
+
+// fail charges one failure to key.
+func (a *keyedLimiter[K]) fail(key K, now time.Time) {
+	a.limiter(key, true, now).Allow(now)
+}
+
+// check refuses an address whose network is over its failure budget.
+func (a *addrLimiter) check(addr netip.Addr, now time.Time) error {
+	return a.keyed.check(network(addr), now)
+}
+
 // fail charges one failure to addr's network.
 func (a *addrLimiter) fail(addr netip.Addr, now time.Time) {
-	a.limiter(addr, true, now).Allow(now)
+	a.keyed.fail(network(addr), now)
 }

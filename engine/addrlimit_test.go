@@ -39,17 +39,18 @@ func TestAddrLimiterBoundedAndCheapWhenFull(t *testing.T) {
 		a.fail(addr(i), now)
 	}
 	total := 0
-	for i := range a.shards {
-		total += len(a.shards[i].m)
+	for i := range a.keyed.shards {
+		total += len(a.keyed.shards[i].m)
 	}
 	require.LessOrEqual(t, total, maxTrackedAddrs)
 	// ...without evicting the guesser, who stays limited.
 	require.ErrorIs(t, a.check(guesser, now), ErrTooManyAttempts)
 	// A fresh address of a full shard shares the overflow budget.
 	fresh := addr(3 * maxTrackedAddrs)
-	require.Same(t, a.shard(network(fresh)).overflow, a.limiter(fresh, true, now))
+	key := network(fresh)
+	require.Same(t, a.keyed.shards[a.keyed.hash(key)%addrShards].overflow, a.keyed.limiter(key, true, now))
 	// Once budgets have refilled, the next sweep frees room.
 	later := now.Add(time.Hour)
 	a.fail(netip.MustParseAddr("203.0.113.1"), later)
-	require.NotNil(t, a.limiter(netip.MustParseAddr("203.0.113.1"), false, later))
+	require.NotNil(t, a.keyed.limiter(network(netip.MustParseAddr("203.0.113.1")), false, later))
 }

@@ -65,12 +65,14 @@ const (
 	OpSetTenantLicense Operation = "SetTenantLicense"
 	OpSetTenantPolicy  Operation = "SetTenantPolicy"
 	OpSuspendTenant    Operation = "SuspendTenant"
+	OpTenantStatus     Operation = "TenantStatus"
 
-	OpListUsers  Operation = "ListUsers"
-	OpGetUser    Operation = "GetUser"
-	OpCreateUser Operation = "CreateUser"
-	OpUpdateUser Operation = "UpdateUser"
-	OpDeleteUser Operation = "DeleteUser"
+	OpListUsers   Operation = "ListUsers"
+	OpGetUser     Operation = "GetUser"
+	OpCreateUser  Operation = "CreateUser"
+	OpUpdateUser  Operation = "UpdateUser"
+	OpDeleteUser  Operation = "DeleteUser"
+	OpSetPassword Operation = "SetPassword"
 
 	OpListGroups        Operation = "ListGroups"
 	OpGetGroup          Operation = "GetGroup"
@@ -139,12 +141,15 @@ func Operations() []OperationRule {
 		a(OpSetTenantLicense, AccessSystem),
 		a(OpSetTenantPolicy, AccessAdmin),
 		a(OpSuspendTenant, AccessSystem),
+		a(OpTenantStatus, AccessAdmin),
 
 		p(OpListUsers, permission.ViewUsers),
 		p(OpGetUser, permission.ViewUsers),
 		p(OpCreateUser, permission.CreateUsers),
 		p(OpUpdateUser, permission.EditUsers),
 		p(OpDeleteUser, permission.DeleteUsers),
+		// Passwords sign administrators in to the console: no token sets one.
+		a(OpSetPassword, AccessAdmin),
 
 		// No permission of the catalogue views groups; a group is a set of
 		// users, so seeing groups is seeing users.

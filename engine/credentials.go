@@ -70,30 +70,39 @@ func newUserTokenCredential(id uuid.UUID) (userTokenCredential, string) {
 	return c, c.encode()
 }
 
-func (c userTokenCredential) encode() string {
-	var raw [userTokenRaw]byte
-	copy(raw[:16], c.id[:])
-	copy(raw[16:], c.secret[:])
-	binary.BigEndian.PutUint32(raw[16+secretLen:], crc(userTokenPrefix, raw[:16+secretLen]))
-	return userTokenPrefix + b32.EncodeToString(raw[:])
-}
+func (c userTokenCredential) encode() string { return encodeSplit(userTokenPrefix, c.id, &c.secret) }
 
 func parseUserToken(s string) (userTokenCredential, bool) {
-	var c userTokenCredential
-	rest, ok := strings.CutPrefix(s, userTokenPrefix)
+	id, secret, ok := parseSplit(userTokenPrefix, s)
+	return userTokenCredential{id: id, secret: secret}, ok
+}
+
+// encodeSplit and parseSplit are the layout of user tokens and console
+// sessions: prefix + base32(id[16] | secret[32] | crc32[4]), a split
+// credential looked up by its ID and verified by its secret's digest.
+func encodeSplit(prefix string, id uuid.UUID, secret *[secretLen]byte) string {
+	var raw [userTokenRaw]byte
+	copy(raw[:16], id[:])
+	copy(raw[16:], secret[:])
+	binary.BigEndian.PutUint32(raw[16+secretLen:], crc(prefix, raw[:16+secretLen]))
+	return prefix + b32.EncodeToString(raw[:])
+}
+
+func parseSplit(prefix, s string) (id uuid.UUID, secret [secretLen]byte, ok bool) {
+	rest, ok := strings.CutPrefix(s, prefix)
 	if !ok || len(rest) != b32.EncodedLen(userTokenRaw) {
-		return c, false
+		return id, secret, false
 	}
 	var raw [userTokenRaw]byte
 	if n, ok := decodeBase32(raw[:], rest); !ok || n != userTokenRaw {
-		return c, false
+		return id, secret, false
 	}
-	if binary.BigEndian.Uint32(raw[16+secretLen:]) != crc(userTokenPrefix, raw[:16+secretLen]) {
-		return c, false
+	if binary.BigEndian.Uint32(raw[16+secretLen:]) != crc(prefix, raw[:16+secretLen]) {
+		return id, secret, false
 	}
-	copy(c.id[:], raw[:16])
-	copy(c.secret[:], raw[16:16+secretLen])
-	return c, true
+	copy(id[:], raw[:16])
+	copy(secret[:], raw[16:16+secretLen])
+	return id, secret, true
 }
 
 // digest is what the store keeps of the secret.

@@ -44,7 +44,7 @@
 //
 //	operation                 guard
 //	CreateTenant              system only
-//	GetTenant                 admin only
+//	GetTenant, TenantStatus   admin only
 //	ListTenants               system only
 //	SetTenantLicense          system only
 //	SetTenantPolicy           admin only
@@ -53,6 +53,7 @@
 //	CreateUser                users:create
 //	UpdateUser                users:edit
 //	DeleteUser                users:delete
+//	SetPassword               admin only
 //	ListGroups, GetGroup,
 //	ListGroupMembers          users:view
 //	CreateGroup               groups:create
@@ -129,6 +130,29 @@
 //   - Policies (tenant.Policy): MaxTokenLifetime refuses longer-lived
 //     tokens at creation; DeactivateUnusedAfter deactivates unused tokens
 //     in the background (Sweep), each deactivation audited.
+//
+// # Administrator sign-in (the admin console)
+//
+// The console (package httpadapter/console) signs tenant administrators in
+// through the engine, so its rules hold for any front end:
+//
+//   - SetPassword (admins and the system) stores an argon2id hash
+//     (Config.Console.PasswordHashing, OWASP's parameters by default); the
+//     hash never leaves the engine. Passwords have 12 to 256 characters,
+//     no composition rules (NIST SP 800-63B).
+//   - SignIn charges every attempt to the client's network and to the
+//     account before the hash runs, so guessing costs a bounded number of
+//     hashes; at most Config.Console.MaxConcurrentHashes run at once. Every
+//     wrong tenant, email, password or role gets the same ErrSignInFailed
+//     after the same work; the audit log records which (console.sign_in_failed)
+//     and the failures feed the alert rules like failed authentications.
+//   - A session is stored (store.ConsoleSession) as a keyed digest of a
+//     256-bit secret; the cookie is "lkcs_" + base32(id | secret | crc32).
+//     AuthenticateSession checks it against its user on every request, so
+//     SignOut, a password change, demotion, deactivation or deletion ends
+//     it at once; sessions have an idle and an absolute expiry. Each
+//     session has an anti-forgery token derived from its ID
+//     (ConsoleSession.CSRFToken).
 //
 // # State outside the store
 //

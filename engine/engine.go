@@ -85,6 +85,9 @@ type Config struct {
 	// AuditRetention, when positive, deletes audit events older than it
 	// in the background (see Sweep). Zero: the audit log is kept forever.
 	AuditRetention time.Duration
+	// Console configures administrator sign-in and admin-console sessions
+	// (SignIn, AuthenticateSession).
+	Console ConsoleConfig
 	// SweepInterval is how often Sweep runs in the background: the
 	// tenants' unused-token policy and the audit retention. Zero: five
 	// minutes.
@@ -110,6 +113,7 @@ type Engine struct {
 	guesses *addrLimiter
 	audit   *auditor
 	alerts  *alerter
+	console *console
 
 	trackUsage              bool
 	auditRetention          time.Duration
@@ -177,6 +181,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.alerts = alerts
+	if e.console, err = newConsole(cfg.Console); err != nil {
+		return nil, err
+	}
 	if e.now == nil {
 		e.now = time.Now
 	}

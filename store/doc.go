@@ -12,12 +12,12 @@
 //
 // Tenant isolation is structural: a tenant's records are reached only
 // through tx.Tenant(id), which fixes the tenant for every call made through
-// it. The only reads that cross tenants are the three lookups that resolve a
+// it. The only reads that cross tenants are the four lookups that resolve a
 // presented credential (a license key digest, a user-token ID, a refresh
-// family ID) to the tenant that owns it.
+// family ID, a console-session ID) to the tenant that owns it.
 //
-// Revocation is never a delete. User tokens and refresh families have no
-// Delete method; they end by a status change, because keys deleted from an
+// Revocation is never a delete. User tokens, refresh families and console
+// sessions have no Delete method; they end by a status change, because keys deleted from an
 // LSM store can reappear, and a credential that comes back is a breach.
 //
 // Every backend runs the one conformance suite, package storetest; a

@@ -183,6 +183,40 @@ type RefreshFamily struct {
 	RevokeReason  string    `json:"revoke_reason,omitempty"`
 }
 
+// SessionStatus says whether a console session may still be used.
+type SessionStatus string
+
+const (
+	SessionActive SessionStatus = "active"
+	SessionEnded  SessionStatus = "ended"
+)
+
+// ConsoleSession is a tenant administrator's signed-in session of the
+// admin console. The cookie carries its ID and a secret; the store keeps
+// only the secret's keyed digest. A session ends by a status change
+// (sign-out), by its expiry, or when the user's password, role or status
+// changes (the engine checks the user on every use).
+type ConsoleSession struct {
+	TenantID     string `json:"tenant_id"`
+	ID           string `json:"id"`
+	UserID       string `json:"user_id"`
+	SecretDigest []byte `json:"secret_digest"`
+	KeyID        string `json:"key_id"`
+	// UserStamp is a keyed digest of the user's password hash at sign-in;
+	// a password change makes it differ, which ends the session.
+	UserStamp  []byte        `json:"user_stamp"`
+	Status     SessionStatus `json:"status"`
+	ClientAddr string        `json:"client_addr,omitempty"`
+	CreatedAt  time.Time     `json:"created_at"`
+	LastSeenAt time.Time     `json:"last_seen_at"`
+	// IdleExpiresAt moves forward as the session is used; ExpiresAt never
+	// does.
+	IdleExpiresAt time.Time `json:"idle_expires_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	EndedAt       time.Time `json:"ended_at,omitzero"`
+	EndReason     string    `json:"end_reason,omitempty"`
+}
+
 // Severity of an audit event.
 type Severity string
 

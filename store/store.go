@@ -51,8 +51,8 @@ type Store interface {
 
 // Tx is one transaction. Everything a tenant owns is reached through
 // Tenant(id), so a read or write of one tenant's data cannot name another
-// tenant's. The only cross-tenant operations are the three lookups that
-// resolve a presented credential to its tenant.
+// tenant's. The only cross-tenant operations are the lookups that resolve
+// a presented credential to its tenant.
 type Tx interface {
 	// Tenants manages the tenant records themselves.
 	Tenants() Tenants
@@ -68,6 +68,9 @@ type Tx interface {
 	// RefreshFamilyByID finds a refresh-token family by its ID in whichever
 	// tenant holds it.
 	RefreshFamilyByID(ctx context.Context, id string) (RefreshFamily, error)
+	// ConsoleSessionByID finds an admin-console session by its ID in
+	// whichever tenant holds it.
+	ConsoleSessionByID(ctx context.Context, id string) (ConsoleSession, error)
 }
 
 // Tenants stores tenant records. Tenants are never deleted: a tenant that
@@ -97,6 +100,7 @@ type TenantTx interface {
 	Licenses() Licenses
 	UserTokens() UserTokens
 	RefreshFamilies() RefreshFamilies
+	ConsoleSessions() ConsoleSessions
 	Audit() Audit
 	Usage() Usage
 	Quotas() Quotas
@@ -191,6 +195,12 @@ type UserTokens interface {
 // a family ends by a status change.
 type RefreshFamilies interface {
 	Collection[RefreshFamily]
+}
+
+// ConsoleSessions are unique by ID across all tenants. There is no
+// Delete: a session ends by a status change or by its expiry.
+type ConsoleSessions interface {
+	Collection[ConsoleSession]
 }
 
 // Audit is the tenant's append-only event log.

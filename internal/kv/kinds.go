@@ -357,6 +357,21 @@ func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	}}
 }
 
+func (s *scope) ConsoleSessions() store.ConsoleSessions {
+	claim := s.globalIndex(pfxSession, "console session")
+	return credentials[store.ConsoleSession]{collection[store.ConsoleSession]{
+		s: s, kind: kindSession,
+		idOf:   func(r *store.ConsoleSession) string { return r.ID },
+		tenant: func(r *store.ConsoleSession) *string { return &r.TenantID },
+		index: func(old, rec *store.ConsoleSession) error {
+			if old == nil {
+				return claim(nil, &rec.ID)
+			}
+			return nil
+		},
+	}}
+}
+
 // --- audit -----------------------------------------------------------------
 
 type audit struct{ c collection[store.AuditEvent] }
@@ -486,6 +501,7 @@ var (
 	_ store.Licenses        = licenses{}
 	_ store.UserTokens      = credentials[store.UserToken]{}
 	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
+	_ store.ConsoleSessions = credentials[store.ConsoleSession]{}
 	_ store.Audit           = audit{}
 	_ store.Usage           = usage{}
 	_ store.Quotas          = quotas{}

@@ -82,6 +82,7 @@ const (
 	pfxLicenseKey = 'L' // L/digest -> tenant/license id
 	pfxToken      = 'K' // K/token id -> tenant
 	pfxFamily     = 'F' // F/family id -> tenant
+	pfxSession    = 'S' // S/console session id -> tenant
 	pfxMember     = 'M' // M/tenant/group/user
 	pfxMemberOf   = 'N' // N/tenant/user/group
 	pfxPlan       = 'P' // P/tenant/product/plan
@@ -96,6 +97,7 @@ const (
 	kindLicense  = "license"
 	kindToken    = "token"
 	kindFamily   = "family"
+	kindSession  = "session"
 	kindAudit    = "audit"
 	kindUsage    = "usage"
 	kindQuota    = "quota"
@@ -217,6 +219,14 @@ func (t *tx) RefreshFamilyByID(ctx context.Context, id string) (store.RefreshFam
 		return store.RefreshFamily{}, err
 	}
 	return (&scope{tx: t, tenantID: tenantID}).RefreshFamilies().Get(ctx, id)
+}
+
+func (t *tx) ConsoleSessionByID(ctx context.Context, id string) (store.ConsoleSession, error) {
+	tenantID, err := t.globalOwner(ctx, pfxSession, id)
+	if err != nil {
+		return store.ConsoleSession{}, err
+	}
+	return (&scope{tx: t, tenantID: tenantID}).ConsoleSessions().Get(ctx, id)
 }
 
 func (t *tx) globalOwner(ctx context.Context, prefix byte, id string) (string, error) {

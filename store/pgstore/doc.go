@@ -61,6 +61,7 @@
 //	licenses         (tenant_id, id)  key_digest    data   unique (key_digest)
 //	user_tokens      (tenant_id, id)                data   unique (id)
 //	refresh_families (tenant_id, id)                data   unique (id)
+//	console_sessions (tenant_id, id)                data   unique (id)
 //	audit_events     (tenant_id, id)  time type token_id data  index (tenant_id, time, id),
 //	                                                              (tenant_id, token_id, id)
 //	usage_records    (tenant_id, token_id)          data

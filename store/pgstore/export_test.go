@@ -22,6 +22,7 @@ func Statements(schema string) []Statement {
 		{"licenseByDigest", q.licenseByDigest, []any{[]byte{1, 2, 3}}},
 		{"tokenByID", q.tokenByID, []any{id}},
 		{"familyByID", q.familyByID, []any{id}},
+		{"sessionByID", q.sessionByID, []any{id}},
 		{"userByEmail", q.userByEmail, []any{tid, "a@example.com"}},
 		{"memberAdd", q.memberAdd, []any{tid, "g", "u"}},
 		{"memberRemove", q.memberRemove, []any{tid, "g", "u"}},
@@ -49,6 +50,7 @@ func Statements(schema string) []Statement {
 		{"licenses", q.licenses, []any{[]byte{1, 2, 3}}},
 		{"tokens", q.tokens, nil},
 		{"families", q.families, nil},
+		{"sessions", q.sessions, nil},
 	}
 	for _, k := range kinds {
 		upd := append(append([]any{tid, id}, k.extra...), data)

@@ -61,7 +61,7 @@ func migrations() ([]migration, error) {
 // SchemaVersion is the version of the newest embedded migration: the
 // version a schema has after Open. migrations refuses to run if the
 // embedded files disagree with it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrSchemaTooNew is returned by Open and New when the schema was migrated
 // by a newer version of this package than the running one.

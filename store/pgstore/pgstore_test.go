@@ -139,7 +139,7 @@ func TestSchemaNames(t *testing.T) {
 		var n int
 		require.NoError(t, sharedPool.QueryRow(bg,
 			"SELECT count(*) FROM pg_tables WHERE schemaname = $1", pgstore.DefaultSchema).Scan(&n))
-		require.Equal(t, 14, n, "13 tables and schema_migrations in schema %q", pgstore.DefaultSchema)
+		require.Equal(t, 15, n, "14 tables and schema_migrations in schema %q", pgstore.DefaultSchema)
 	}
 }
 
@@ -161,7 +161,7 @@ func TestSchemaShape(t *testing.T) {
 	type pk struct{ Table, First string }
 	pks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pk])
 	require.NoError(t, err)
-	require.Len(t, pks, 14)
+	require.Len(t, pks, 15)
 	for _, p := range pks {
 		switch p.Table {
 		case "tenants":

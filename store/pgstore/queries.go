@@ -24,9 +24,9 @@ type kindQueries struct {
 type queries struct {
 	tenantInsert, tenantGet, tenantUpdate, tenantList string
 
-	licenseByDigest, tokenByID, familyByID string
+	licenseByDigest, tokenByID, familyByID, sessionByID string
 
-	users, groups, products, plans, customers, licenses, tokens, families kindQueries
+	users, groups, products, plans, customers, licenses, tokens, families, sessions kindQueries
 
 	userByEmail, userEmailOwner string
 
@@ -56,6 +56,7 @@ func newQueries(schema string) *queries {
 	q.licenseByDigest = "SELECT data FROM " + tbl("licenses") + " WHERE key_digest = $1"
 	q.tokenByID = "SELECT data FROM " + tbl("user_tokens") + " WHERE id = $1"
 	q.familyByID = "SELECT data FROM " + tbl("refresh_families") + " WHERE id = $1"
+	q.sessionByID = "SELECT data FROM " + tbl("console_sessions") + " WHERE id = $1"
 
 	users := tbl("users")
 	members := tbl("group_members")
@@ -94,6 +95,7 @@ func newQueries(schema string) *queries {
 		"NOT EXISTS (SELECT 1 FROM "+licenses+" o WHERE o.key_digest = $3 AND (o.tenant_id <> $1 OR o.id <> $2))", "")
 	q.tokens = kind(tbl("user_tokens"), nil, "", "")
 	q.families = kind(tbl("refresh_families"), nil, "", "")
+	q.sessions = kind(tbl("console_sessions"), nil, "", "")
 
 	audit := tbl("audit_events")
 	q.auditAppend = "INSERT INTO " + audit + " (tenant_id, id, time, type, token_id, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING"

@@ -283,6 +283,10 @@ func (t *tx) RefreshFamilyByID(ctx context.Context, id string) (store.RefreshFam
 	return byGlobalID[store.RefreshFamily](t, ctx, t.q.familyByID, "refresh family", id)
 }
 
+func (t *tx) ConsoleSessionByID(ctx context.Context, id string) (store.ConsoleSession, error) {
+	return byGlobalID[store.ConsoleSession](t, ctx, t.q.sessionByID, "console session", id)
+}
+
 func byGlobalID[T any](t *tx, ctx context.Context, sql, what, id string) (T, error) {
 	var rec T
 	if err := t.check(ctx); err != nil {
@@ -747,6 +751,14 @@ func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	}}}
 }
 
+func (s *scope) ConsoleSessions() store.ConsoleSessions {
+	return credentials[store.ConsoleSession]{coll[store.ConsoleSession]{s, spec[store.ConsoleSession]{
+		what: "console session", q: &s.q.sessions,
+		idOf:   func(r *store.ConsoleSession) string { return r.ID },
+		tenant: func(r *store.ConsoleSession) *string { return &r.TenantID },
+	}}}
+}
+
 // --- audit -----------------------------------------------------------------
 
 type audit struct{ s *scope }
@@ -966,6 +978,7 @@ var (
 	_ store.Licenses        = coll[store.License]{}
 	_ store.UserTokens      = credentials[store.UserToken]{}
 	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
+	_ store.ConsoleSessions = credentials[store.ConsoleSession]{}
 	_ store.Audit           = audit{}
 	_ store.Usage           = usage{}
 	_ store.Quotas          = quotas{}

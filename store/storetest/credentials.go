@@ -22,6 +22,10 @@ const (
 	tokenID2 = "0192e4a4-7c1b-7d3e-9a4f-1d2c3b4a5f61"
 )
 
+func sessionByID(id string) func(tx store.Tx) (store.ConsoleSession, error) {
+	return func(tx store.Tx) (store.ConsoleSession, error) { return tx.ConsoleSessionByID(bg, id) }
+}
+
 func tokenCases() []Case {
 	return []Case{
 		{"UserTokens/ByID", func(t *testing.T, b Backend) {
@@ -173,6 +177,54 @@ func familyCases() []Case {
 			s := open(t, b)
 			for _, bad := range badIDs {
 				_, err := read(t, s, familyByID(bad.id))
+				require.ErrorIs(t, err, store.ErrInvalid, bad.name)
+			}
+		}},
+	}
+}
+
+func sessionCases() []Case {
+	const s1, s2 = "0192e4a4-0000-7000-8000-00000000c001", "0192e4a4-0000-7000-8000-00000000c002"
+	return []Case{
+		{"ConsoleSessions/ByID", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			_, err := read(t, s, sessionByID(s1))
+			require.ErrorIs(t, err, store.ErrNotFound)
+			update(t, s, sessionKind.create(tenantA, newSession(s1, 1)))
+			update(t, s, sessionKind.create(tenantB, newSession(s2, 2)))
+			requireSame(t, sessionKind.want(tenantA, s1, 1), mustRead(t, s, sessionByID(s1)))
+			requireSame(t, sessionKind.want(tenantB, s2, 2), mustRead(t, s, sessionByID(s2)))
+			got := mustRead(t, s, sessionByID(s1))
+			sessionKind.mutate(&got)
+			requireSame(t, sessionKind.want(tenantA, s1, 1), mustRead(t, s, sessionByID(s1)), "record returned by ConsoleSessionByID aliases the store")
+		}},
+		{"ConsoleSessions/IDUniqueAcrossTenants", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			update(t, s, sessionKind.create(tenantA, newSession(s1, 1)))
+			require.ErrorIs(t, attempt(t, s, sessionKind.create(tenantB, newSession(s1, 3))), store.ErrAlreadyExists)
+			sessionKind.requireMissing(t, s, tenantB, s1)
+			require.Empty(t, sessionKind.all(t, s, tenantB))
+			require.ErrorIs(t, attempt(t, s, sessionKind.update(tenantB, newSession(s1, 5))), store.ErrNotFound)
+			requireSame(t, sessionKind.want(tenantA, s1, 1), mustRead(t, s, sessionByID(s1)))
+		}},
+		{"ConsoleSessions/EndedKeepsRecord", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			active := newSession(s1, 2) // the even variant is active
+			require.Equal(t, store.SessionActive, active.Status)
+			update(t, s, sessionKind.create(tenantA, active))
+			ended := active
+			ended.Status = store.SessionEnded
+			ended.EndedAt = at(2, 40)
+			ended.EndReason = "signed_out"
+			update(t, s, sessionKind.update(tenantA, ended))
+			requireSame(t, sessionKind.withTenant(ended, tenantA), mustRead(t, s, sessionKind.get(tenantA, s1)))
+			requireSame(t, sessionKind.withTenant(ended, tenantA), mustRead(t, s, sessionByID(s1)))
+			require.ErrorIs(t, attempt(t, s, sessionKind.create(tenantA, newSession(s1, 4))), store.ErrAlreadyExists)
+		}},
+		{"ConsoleSessions/ByIDInvalid", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			for _, bad := range badIDs {
+				_, err := read(t, s, sessionByID(bad.id))
 				require.ErrorIs(t, err, store.ErrInvalid, bad.name)
 			}
 		}},

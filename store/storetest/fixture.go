@@ -26,6 +26,7 @@ type fixture struct {
 	Licenses  []store.License
 	Tokens    []store.UserToken
 	Families  []store.RefreshFamily
+	Sessions  []store.ConsoleSession
 	Events    []store.AuditEvent
 	Usage     []store.UsageRecord
 	Quotas    map[string]tenant.LimiterState
@@ -64,6 +65,7 @@ func newFixture(tid string, v int) *fixture {
 	for i, n := range []string{"1", "2"} {
 		f.Tokens = append(f.Tokens, newToken(tid+"-token"+n, v+10*i))
 		f.Families = append(f.Families, newFamily(tid+"-family"+n, v+10*i))
+		f.Sessions = append(f.Sessions, newSession(tid+"-session"+n, v+10*i))
 	}
 	for i, id := range []string{"ev1", "ev2", "ev3", "ev4"} {
 		f.Events = append(f.Events, newEvent(id, v+i))
@@ -118,6 +120,9 @@ func (f *fixture) writeTx(tx store.Tx) error {
 	for _, r := range f.Families {
 		errs = append(errs, tt.RefreshFamilies().Create(bg, r))
 	}
+	for _, r := range f.Sessions {
+		errs = append(errs, tt.ConsoleSessions().Create(bg, r))
+	}
 	for _, r := range f.Events {
 		errs = append(errs, tt.Audit().Append(bg, r))
 	}
@@ -155,6 +160,8 @@ type dump struct {
 	TokenByID map[string]store.UserToken // UserTokenByID
 	Families  []store.RefreshFamily
 	FamByID   map[string]store.RefreshFamily // RefreshFamilyByID
+	Sessions  []store.ConsoleSession
+	SessByID  map[string]store.ConsoleSession // ConsoleSessionByID
 	Events    []store.AuditEvent
 	Usage     []store.UsageRecord
 	UsageByID map[string]store.UsageRecord // Usage.Get
@@ -170,6 +177,7 @@ func newDump() dump {
 		ByDigest:  map[string]store.License{},
 		TokenByID: map[string]store.UserToken{},
 		FamByID:   map[string]store.RefreshFamily{},
+		SessByID:  map[string]store.ConsoleSession{},
 		UsageByID: map[string]store.UsageRecord{},
 		Quotas:    map[string]tenant.LimiterState{},
 	}
@@ -224,6 +232,11 @@ func (f *fixture) expect() dump {
 		r.TenantID = tid
 		d.Families = append(d.Families, r)
 		d.FamByID[r.ID] = r
+	}
+	for _, r := range f.Sessions {
+		r.TenantID = tid
+		d.Sessions = append(d.Sessions, r)
+		d.SessByID[r.ID] = r
 	}
 	for _, r := range f.Events {
 		r.TenantID = tid
@@ -281,6 +294,9 @@ func dumpTx(t tb, tx store.Tx, f *fixture) dump {
 	d.Tokens, _ = listAllTx(t, tx, 0, func(tx store.Tx, p store.Page) ([]store.UserToken, string, error) { return tt.UserTokens().List(bg, p) })
 	d.Families, _ = listAllTx(t, tx, 0, func(tx store.Tx, p store.Page) ([]store.RefreshFamily, string, error) {
 		return tt.RefreshFamilies().List(bg, p)
+	})
+	d.Sessions, _ = listAllTx(t, tx, 0, func(tx store.Tx, p store.Page) ([]store.ConsoleSession, string, error) {
+		return tt.ConsoleSessions().List(bg, p)
 	})
 	d.Events, _ = listAllTx(t, tx, 0, func(tx store.Tx, p store.Page) ([]store.AuditEvent, string, error) {
 		return tt.Audit().List(bg, store.AuditQuery{}, p)
@@ -343,6 +359,10 @@ func dumpTx(t tb, tx store.Tx, f *fixture) dump {
 	for _, fam := range slices.Concat(f.Families, d.Families) {
 		got, err := tx.RefreshFamilyByID(bg, fam.ID)
 		d.FamByID[fam.ID] = found(t, got, err)
+	}
+	for _, cs := range slices.Concat(f.Sessions, d.Sessions) {
+		got, err := tx.ConsoleSessionByID(bg, cs.ID)
+		d.SessByID[cs.ID] = found(t, got, err)
 	}
 	for _, u := range slices.Concat(f.Usage, d.Usage) {
 		got, err := tt.Usage().Get(bg, u.TokenID)

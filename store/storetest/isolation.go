@@ -91,6 +91,11 @@ func isolationCases() []Case {
 					return err
 				}},
 				{"RefreshFamilies.Update", func(_ context.Context, tx store.Tx) error { return tc(tx).RefreshFamilies().Update(bg, fb.Families[0]) }},
+				{"ConsoleSessions.Get", func(_ context.Context, tx store.Tx) error {
+					_, err := tc(tx).ConsoleSessions().Get(bg, fb.Sessions[0].ID)
+					return err
+				}},
+				{"ConsoleSessions.Update", func(_ context.Context, tx store.Tx) error { return tc(tx).ConsoleSessions().Update(bg, fb.Sessions[0]) }},
 				{"Usage.Get", func(_ context.Context, tx store.Tx) error {
 					_, err := tc(tx).Usage().Get(bg, fb.Usage[0].TokenID)
 					return err

@@ -178,6 +178,23 @@ var familyKind = kind[store.RefreshFamily]{
 	},
 }
 
+var sessionKind = kind[store.ConsoleSession]{
+	name:       "ConsoleSessions",
+	coll:       func(tt store.TenantTx) store.Collection[store.ConsoleSession] { return tt.ConsoleSessions() },
+	make:       newSession,
+	id:         func(r store.ConsoleSession) string { return r.ID },
+	tenantID:   func(r store.ConsoleSession) string { return r.TenantID },
+	withTenant: func(r store.ConsoleSession, tid string) store.ConsoleSession { r.TenantID = tid; return r },
+	mutate: func(r *store.ConsoleSession) {
+		for i := range r.SecretDigest {
+			r.SecretDigest[i] ^= 0xff
+		}
+		for i := range r.UserStamp {
+			r.UserStamp[i] ^= 0xff
+		}
+	},
+}
+
 // badIDs are IDs that store.CheckID rejects.
 var badIDs = []struct{ name, id string }{
 	{"empty", ""},

@@ -59,6 +59,7 @@ func pagers() []pager {
 		kindPager(licenseKind),
 		kindPager(tokenKind),
 		kindPager(familyKind),
+		kindPager(sessionKind),
 		{
 			name: "PlansByProduct",
 			add: func(tx store.Tx, id string) error {

@@ -245,6 +245,31 @@ func newFamily(id string, v int) store.RefreshFamily {
 	return f
 }
 
+func newSession(id string, v int) store.ConsoleSession {
+	cs := store.ConsoleSession{
+		ID:            id,
+		UserID:        fmt.Sprintf("user-%d", v),
+		SecretDigest:  digest("session", id, v),
+		KeyID:         fmt.Sprintf("key-%d", v),
+		UserStamp:     digest("stamp", id, v),
+		Status:        store.SessionEnded,
+		ClientAddr:    fmt.Sprintf("192.0.2.%d", v%250),
+		CreatedAt:     at(v, 0),
+		LastSeenAt:    at(v, 3),
+		IdleExpiresAt: at(v, 33),
+		ExpiresAt:     at(v, 720),
+		EndedAt:       at(v, 7),
+		EndReason:     fmt.Sprintf("signed out %d", v),
+	}
+	if v%2 == 0 {
+		cs.Status = store.SessionActive
+		cs.EndedAt = time.Time{}
+		cs.EndReason = ""
+		cs.ClientAddr = ""
+	}
+	return cs
+}
+
 func newEvent(id string, v int) store.AuditEvent {
 	ev := store.AuditEvent{
 		ID:         id,

@@ -51,6 +51,8 @@ func Cases(b Backend) []Case {
 	cs = append(cs, tokenCases()...)
 	cs = append(cs, kindCases(familyKind)...)
 	cs = append(cs, familyCases()...)
+	cs = append(cs, kindCases(sessionKind)...)
+	cs = append(cs, sessionCases()...)
 	cs = append(cs, auditCases()...)
 	cs = append(cs, usageCases()...)
 	cs = append(cs, quotaCases()...)

@@ -1,0 +1,586 @@
+package engine
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
+)
+
+// ConsoleConfig configures administrator sign-in and the sessions of the
+// admin console (package httpadapter/console). Zero values are the
+// documented defaults.
+type ConsoleConfig struct {
+	// SessionIdleTimeout ends a session that was not used for this long.
+	// Zero: 30 minutes.
+	SessionIdleTimeout time.Duration
+	// SessionLifetime ends a session this long after its sign-in, however
+	// it is used. Zero: 12 hours.
+	SessionLifetime time.Duration
+	// SignInAddrLimit bounds sign-in attempts per client network (an IPv4
+	// address, an IPv6 /64). Every attempt is charged before the password
+	// hash runs, so a guesser costs at most this many hashes. Zero Limit:
+	// 10 per 15 minutes, with a burst of 10.
+	SignInAddrLimit tenant.Rate
+	// SignInAccountLimit bounds sign-in attempts per account (tenant and
+	// email, whether or not such a user exists), from any address, charged
+	// before the hash as well. It is the guard against guessing from many
+	// addresses; it is larger than SignInAddrLimit so that one guessing
+	// address cannot lock the account's owner out. Zero Limit: 30 per 15
+	// minutes, with a burst of 30.
+	SignInAccountLimit tenant.Rate
+	// MaxConcurrentHashes bounds the password hashes computed at once
+	// (each takes PasswordHashing.MemoryKiB of memory). Zero: GOMAXPROCS.
+	MaxConcurrentHashes int
+	// PasswordHashing sets the argon2id parameters. Zero: OWASP's (19 MiB,
+	// 2 iterations, 1 lane).
+	PasswordHashing PasswordHashing
+}
+
+// Errors of sign-in and console sessions.
+var (
+	// ErrSignInFailed: the tenant, email or password is wrong, or the user
+	// is not an active administrator with a password. The error never
+	// says which; the audit log does.
+	ErrSignInFailed = errors.New("sign-in failed")
+	// ErrInvalidSession: a console session cookie is missing, malformed,
+	// unknown, expired, signed out, or its user's password, role or status
+	// changed since the sign-in.
+	ErrInvalidSession = errors.New("invalid session")
+)
+
+// Audit events of the console.
+const (
+	EventSignedIn        = "console.signed_in"
+	EventSignInFailed    = "console.sign_in_failed"
+	EventSignedOut       = "console.signed_out"
+	EventPasswordChanged = "user.password_changed"
+)
+
+// Reasons of EventSignInFailed.
+const (
+	ReasonNoSuchUser    = "unknown_user"
+	ReasonBadPassword   = "bad_password"
+	ReasonNotAdmin      = "not_admin"
+	ReasonNoPassword    = "no_password"
+	ReasonUserInactive  = "user_inactive"
+	ReasonPasswordInput = "password_too_long"
+)
+
+const (
+	sessionPrefix = "lkcs_"
+	// sessionTouchEvery is how stale a session's last-seen time may get
+	// before a use writes it again: the idle expiry is exact to within it,
+	// and a busy console costs one write a minute per session, not one per
+	// page.
+	sessionTouchEvery = time.Minute
+)
+
+// ConsoleSession is a signed-in administrator, as AuthenticateSession
+// returns it for one request. It never holds the session's secret.
+type ConsoleSession struct {
+	ID            string
+	TenantID      string
+	UserID        string
+	Email         string
+	Name          string
+	CreatedAt     time.Time
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
+
+	csrf string
+}
+
+// Admin is the actor of the operations the session performs.
+func (s *ConsoleSession) Admin() Admin { return Admin{TenantID: s.TenantID, UserID: s.UserID} }
+
+// CSRFToken is the session's anti-forgery token: a keyed digest of the
+// session's ID, so it is the same on every page of the session, differs
+// between sessions, and cannot be made without the engine's key. Forms
+// carry it; CheckCSRF verifies it.
+func (s *ConsoleSession) CSRFToken() string { return s.csrf }
+
+// CheckCSRF reports in constant time whether token is the session's
+// anti-forgery token.
+func (s *ConsoleSession) CheckCSRF(token string) bool {
+	return s.csrf != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) == 1
+}
+
+// SignIn is one sign-in attempt.
+type SignIn struct {
+	TenantID   string
+	Email      string
+	Password   Secret
+	ClientAddr netip.Addr
+}
+
+// console holds the sign-in state of an Engine.
+type console struct {
+	idle, lifetime time.Duration
+	addrs          *addrLimiter
+	accounts       *keyedLimiter[[16]byte]
+	hash           *hasher
+}
+
+func newConsole(cfg ConsoleConfig) (*console, error) {
+	if cfg.SessionIdleTimeout < 0 || cfg.SessionLifetime < 0 || cfg.MaxConcurrentHashes < 0 {
+		return nil, errors.New("engine: Config.Console: negative durations or concurrency")
+	}
+	addr := cfg.SignInAddrLimit
+	if addr.Limit <= 0 {
+		addr = tenant.Rate{Limit: 10, Window: 15 * time.Minute, Burst: 10}
+	}
+	account := cfg.SignInAccountLimit
+	if account.Limit <= 0 {
+		account = tenant.Rate{Limit: 30, Window: 15 * time.Minute, Burst: 30}
+	}
+	h, err := newHasher(cfg.PasswordHashing, cfg.MaxConcurrentHashes)
+	if err != nil {
+		return nil, err
+	}
+	return &console{
+		idle:     orDefault(cfg.SessionIdleTimeout, 30*time.Minute),
+		lifetime: orDefault(cfg.SessionLifetime, 12*time.Hour),
+		addrs:    newAddrLimiter(addr),
+		accounts: newKeyedLimiter(account, func(k [16]byte) uint32 { return fnv32(k[:4]) }),
+		hash:     h,
+	}, nil
+}
+
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// accountKey names an account in the limiter without keeping the email
+// in memory: a keyed digest of tenant and email.
+func (e *Engine) accountKey(tenantID, email string) [16]byte {
+	var k [16]byte
+	copy(k[:], e.keys.current.credential.sum(nil, []byte("console-account"), []byte(tenantID), []byte{0}, []byte(email)))
+	return k
+}
+
+// userStamp is what a session keeps of its user's password hash: any
+// change of the password (even to the same one: a new salt) changes it.
+func userStamp(ks *keyset, passwordHash string) []byte {
+	return ks.credential.sum(nil, []byte("console-user-stamp"), []byte(passwordHash))
+}
+
+func sessionDigest(ks *keyset, id uuid.UUID, secret *[secretLen]byte) []byte {
+	return ks.credential.sum(nil, []byte("console-session"), id[:], secret[:])
+}
+
+// SignIn signs a tenant administrator in with email and password and
+// returns the new session and its cookie value, shown this once.
+//
+// Every attempt is charged to the client's network and to the account
+// before the password hash runs; over either limit, SignIn returns a
+// *LimitError (ErrTooManyAttempts) without hashing. Otherwise it returns
+// ErrSignInFailed for every wrong tenant, email, password or role alike,
+// after the same work (an unknown account verifies a dummy hash).
+func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret, error) {
+	if e.closed.Load() {
+		return nil, Secret{}, ErrClosed
+	}
+	c := e.console
+	email := normalizeEmail(in.Email)
+	now := e.clock()
+	if err := c.addrs.keyed.admit(network(in.ClientAddr), now); err != nil {
+		return nil, Secret{}, err
+	}
+	if err := c.accounts.admit(e.accountKey(in.TenantID, email), now); err != nil {
+		return nil, Secret{}, err
+	}
+	password := in.Password.Reveal()
+	var (
+		t      tenant.Tenant
+		u      store.User
+		noUser bool
+	)
+	if checkTenantID(in.TenantID) != nil || email == "" || len(email) > store.MaxIDLength {
+		noUser = true
+	} else {
+		err := e.st.View(ctx, func(tx store.Tx) error {
+			var err error
+			if t, err = tx.Tenants().Get(ctx, in.TenantID); err != nil {
+				return err
+			}
+			u, err = tx.Tenant(in.TenantID).Users().GetByEmail(ctx, email)
+			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+			noUser = true
+		case err != nil:
+			return nil, Secret{}, err
+		}
+	}
+	fail := func(reason string) (*ConsoleSession, Secret, error) {
+		if t.ID != "" { // the audit log is per tenant: an unknown one has none
+			ev := Event{
+				TenantID: t.ID, Type: EventSignInFailed, Severity: store.SeverityWarning,
+				ClientAddr: addrString(in.ClientAddr), Reason: reason,
+			}
+			if u.ID != "" {
+				ev.Actor = "user:" + u.ID
+			}
+			e.audit.enqueue(ev)
+			e.alerts.failed(e, ev)
+		}
+		return nil, Secret{}, ErrSignInFailed
+	}
+	if len(password) > passwordMaxLen {
+		return fail(ReasonPasswordInput)
+	}
+	stored := u.PasswordHash
+	if noUser || stored == "" {
+		stored = c.hash.dummy
+	}
+	if err := c.hash.acquire(ctx); err != nil {
+		return nil, Secret{}, err
+	}
+	match := c.hash.verify(stored, []byte(password))
+	c.hash.release()
+	switch {
+	case noUser:
+		return fail(ReasonNoSuchUser)
+	case u.PasswordHash == "":
+		return fail(ReasonNoPassword)
+	case !match:
+		return fail(ReasonBadPassword)
+	case u.Status != store.UserActive:
+		return fail(ReasonUserInactive)
+	case u.Role != store.RoleAdmin:
+		return fail(ReasonNotAdmin)
+	}
+
+	ks := e.keys.current
+	id := uuid.New()
+	var secret [secretLen]byte
+	randomBytes(secret[:])
+	now = e.clock()
+	rec := store.ConsoleSession{
+		TenantID: t.ID, ID: id.String(), UserID: u.ID,
+		SecretDigest: sessionDigest(ks, id, &secret), KeyID: ks.id,
+		UserStamp: userStamp(ks, u.PasswordHash), Status: store.SessionActive,
+		ClientAddr: addrString(in.ClientAddr), CreatedAt: now, LastSeenAt: now,
+		IdleExpiresAt: now.Add(c.idle), ExpiresAt: now.Add(c.lifetime),
+	}
+	if rec.IdleExpiresAt.After(rec.ExpiresAt) {
+		rec.IdleExpiresAt = rec.ExpiresAt
+	}
+	ev := Event{
+		TenantID: t.ID, Type: EventSignedIn, Actor: "user:" + u.ID, ClientAddr: addrString(in.ClientAddr),
+		Details: map[string]string{"session": rec.ID},
+	}
+	err := e.update(ctx, func(tx store.Tx) error {
+		if err := tx.Tenant(t.ID).ConsoleSessions().Create(ctx, rec); err != nil {
+			return err
+		}
+		return e.audit.record(ctx, tx, &ev)
+	})
+	if err != nil {
+		return nil, Secret{}, err
+	}
+	e.audit.published(ev)
+	return e.sessionView(ks, rec, u), NewSecret(encodeSplit(sessionPrefix, id, &secret)), nil
+}
+
+func (e *Engine) sessionView(ks *keyset, rec store.ConsoleSession, u store.User) *ConsoleSession {
+	return &ConsoleSession{
+		ID: rec.ID, TenantID: rec.TenantID, UserID: rec.UserID, Email: u.Email, Name: u.Name,
+		CreatedAt: rec.CreatedAt, IdleExpiresAt: rec.IdleExpiresAt, ExpiresAt: rec.ExpiresAt,
+		csrf: base64.RawURLEncoding.EncodeToString(ks.credential.sum(nil, []byte("console-csrf"), []byte(rec.ID))),
+	}
+}
+
+// loadSession resolves a session cookie to its live record and user, or
+// ErrInvalidSession.
+func (e *Engine) loadSession(ctx context.Context, cookie string, now time.Time) (*keyset, store.ConsoleSession, store.User, error) {
+	var (
+		rec store.ConsoleSession
+		u   store.User
+	)
+	id, secret, ok := parseSplit(sessionPrefix, cookie)
+	if !ok {
+		return nil, rec, u, ErrInvalidSession
+	}
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if rec, err = tx.ConsoleSessionByID(ctx, id.String()); err != nil {
+			return err
+		}
+		u, err = tx.Tenant(rec.TenantID).Users().Get(ctx, rec.UserID)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+		return nil, rec, u, ErrInvalidSession
+	case err != nil:
+		return nil, rec, u, err
+	}
+	ks := e.keys.lookup(rec.KeyID)
+	switch {
+	case ks == nil,
+		subtle.ConstantTimeCompare(sessionDigest(ks, id, &secret), rec.SecretDigest) != 1,
+		rec.Status != store.SessionActive,
+		!now.Before(rec.ExpiresAt), !now.Before(rec.IdleExpiresAt),
+		u.Status != store.UserActive, u.Role != store.RoleAdmin, u.PasswordHash == "",
+		subtle.ConstantTimeCompare(userStamp(ks, u.PasswordHash), rec.UserStamp) != 1:
+		return nil, rec, u, ErrInvalidSession
+	}
+	return ks, rec, u, nil
+}
+
+// AuthenticateSession resolves a console session cookie to its signed-in
+// administrator. The session is checked against its user on every call,
+// so signing out, a password change, a role change or deactivating the
+// user ends it at once. Use moves the idle expiry forward (written at
+// most once a minute). Errors: ErrInvalidSession, or a store error.
+func (e *Engine) AuthenticateSession(ctx context.Context, cookie string, clientAddr netip.Addr) (*ConsoleSession, error) {
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	now := e.clock()
+	ks, rec, u, err := e.loadSession(ctx, cookie, now)
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(rec.LastSeenAt) >= sessionTouchEvery {
+		idle := now.Add(e.console.idle)
+		if idle.After(rec.ExpiresAt) {
+			idle = rec.ExpiresAt
+		}
+		err := e.update(ctx, func(tx store.Tx) error {
+			cur, err := tx.Tenant(rec.TenantID).ConsoleSessions().Get(ctx, rec.ID)
+			if err != nil {
+				return err
+			}
+			if cur.Status != store.SessionActive {
+				return ErrInvalidSession
+			}
+			cur.LastSeenAt, cur.IdleExpiresAt = now, idle
+			if addr := addrString(clientAddr); addr != "" {
+				cur.ClientAddr = addr
+			}
+			rec = cur
+			return tx.Tenant(rec.TenantID).ConsoleSessions().Update(ctx, cur)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return e.sessionView(ks, rec, u), nil
+}
+
+// SignOut ends the session of cookie. Signing out a session that is
+// already invalid is not an error: the outcome is the same.
+func (e *Engine) SignOut(ctx context.Context, cookie string, clientAddr netip.Addr) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	_, rec, _, err := e.loadSession(ctx, cookie, e.clock())
+	if errors.Is(err, ErrInvalidSession) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return e.endSession(ctx, rec, "signed_out", clientAddr)
+}
+
+func (e *Engine) endSession(ctx context.Context, rec store.ConsoleSession, reason string, clientAddr netip.Addr) error {
+	ev := Event{
+		TenantID: rec.TenantID, Type: EventSignedOut, Actor: "user:" + rec.UserID, ClientAddr: addrString(clientAddr),
+		Reason: reason, Details: map[string]string{"session": rec.ID},
+	}
+	return e.writeRecord(ctx, rec.TenantID, &ev, func(scope store.TenantTx) error {
+		cur, err := scope.ConsoleSessions().Get(ctx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != store.SessionActive {
+			return nil
+		}
+		cur.Status, cur.EndedAt, cur.EndReason = store.SessionEnded, e.clock(), reason
+		return scope.ConsoleSessions().Update(ctx, cur)
+	})
+}
+
+// SetPassword sets the console password of a user of the tenant (tenant
+// admins and the system only: no token can set a password). The password
+// must have at least 12 characters and at most 256 bytes. Every console
+// session of the user ends at once. A member may have a password, but
+// only admins can sign in with one.
+func (e *Engine) SetPassword(ctx context.Context, actor Actor, tenantID, userID string, password Secret) error {
+	if err := e.authorize(ctx, actor, tenantID, OpSetPassword); err != nil {
+		return e.adminOnlyError(err, actor, OpSetPassword)
+	}
+	return e.setPassword(ctx, actorName(actor), tenantID, userID, password)
+}
+
+func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string, password Secret) error {
+	if err := checkPassword(password.Reveal()); err != nil {
+		return err
+	}
+	c := e.console
+	if err := c.hash.acquire(ctx); err != nil {
+		return err
+	}
+	encoded := c.hash.encode([]byte(password.Reveal()))
+	c.hash.release()
+	ev := Event{TenantID: tenantID, Type: EventPasswordChanged, Actor: actor, Details: map[string]string{"user": userID}}
+	_, err := changeRecord(ctx, e, tenantID, userID, usersColl, &ev, func(_ store.TenantTx, u *store.User) error {
+		u.PasswordHash = encoded
+		return nil
+	})
+	return err
+}
+
+// ChangePassword lets a signed-in administrator change their own
+// password, proving the current one. Every session of the user ends,
+// this one too: the console signs in again. A wrong current password is
+// ErrSignInFailed and counts against the account's sign-in limit.
+func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current, next Secret, clientAddr netip.Addr) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	if s == nil {
+		return ErrInvalidSession
+	}
+	if err := checkPassword(next.Reveal()); err != nil {
+		return err
+	}
+	c := e.console
+	now := e.clock()
+	if err := c.accounts.admit(e.accountKey(s.TenantID, normalizeEmail(s.Email)), now); err != nil {
+		return err
+	}
+	var u store.User
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.Tenant(s.TenantID).Users().Get(ctx, s.UserID)
+		return err
+	})
+	if err != nil {
+		return notFound(err)
+	}
+	cur := current.Reveal()
+	if len(cur) > passwordMaxLen || u.PasswordHash == "" {
+		return ErrSignInFailed
+	}
+	if err := c.hash.acquire(ctx); err != nil {
+		return err
+	}
+	ok := c.hash.verify(u.PasswordHash, []byte(cur))
+	c.hash.release()
+	if !ok {
+		ev := Event{
+			TenantID: s.TenantID, Type: EventSignInFailed, Severity: store.SeverityWarning,
+			Actor: "user:" + s.UserID, ClientAddr: addrString(clientAddr), Reason: ReasonBadPassword,
+		}
+		e.audit.enqueue(ev)
+		e.alerts.failed(e, ev)
+		return ErrSignInFailed
+	}
+	return e.setPassword(ctx, "user:"+s.UserID, s.TenantID, s.UserID, next)
+}
+
+// QuotaStatus is one of a tenant's limits and how much of it is left.
+type QuotaStatus struct {
+	// Limit per Window; zero when unlimited.
+	Limit  int64
+	Window time.Duration
+	Burst  int64
+	// Remaining is how many requests would be admitted right now; -1
+	// when unlimited.
+	Remaining int64
+	// ResetAfter is how long until the full burst is available again.
+	ResetAfter time.Duration
+}
+
+// TenantStatus is a tenant's platform license and its use, for the
+// console's tenant page.
+type TenantStatus struct {
+	Tenant tenant.Tenant
+	// LicenseError is why the platform license refuses requests now (it
+	// is expired or suspended), or nil.
+	LicenseError error
+	API          QuotaStatus
+	Validations  QuotaStatus
+	// Users and Licenses count the tenant's records, against the license's
+	// MaxUsers and MaxLicenses.
+	Users, Licenses int64
+}
+
+// TenantStatus reports the tenant's platform license, its quotas as this
+// engine counts them, and its record counts (tenant admins and the
+// system). With SharedQuotas the remaining figures are this engine's view:
+// admissions leased by other engines are not in them.
+func (e *Engine) TenantStatus(ctx context.Context, actor Actor, tenantID string) (TenantStatus, error) {
+	if err := e.authorize(ctx, actor, tenantID, OpTenantStatus); err != nil {
+		return TenantStatus{}, err
+	}
+	var st TenantStatus
+	err := e.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if st.Tenant, err = tx.Tenants().Get(ctx, tenantID); err != nil {
+			return notFound(err)
+		}
+		scope := tx.Tenant(tenantID)
+		if st.Users, err = countAll(ctx, scope.Users().List); err != nil {
+			return err
+		}
+		st.Licenses, err = countAll(ctx, scope.Licenses().List)
+		return err
+	})
+	if err != nil {
+		return TenantStatus{}, err
+	}
+	now := e.now()
+	st.LicenseError = st.Tenant.License.Check(now)
+	ts, err := e.tenantState(ctx, tenantID)
+	if err != nil {
+		return TenantStatus{}, err
+	}
+	lim := st.Tenant.License.Limits
+	st.API = quotaStatus(ts.api, lim.APIRequests, lim.APIWindow, lim.APIBurst, now)
+	st.Validations = quotaStatus(ts.validate, lim.Validations, lim.ValidationWindow, lim.ValidationBurst, now)
+	return st, nil
+}
+
+func quotaStatus(l *tenant.Limiter, limit int64, window time.Duration, burst int64, now time.Time) QuotaStatus {
+	q := QuotaStatus{Limit: limit, Window: orDefault(window, time.Minute), Burst: burst, Remaining: -1}
+	if limit <= 0 {
+		return q
+	}
+	if q.Burst <= 0 {
+		q.Burst = limit
+	}
+	if l != nil {
+		d := l.Peek(now)
+		q.Remaining, q.ResetAfter = d.Remaining, d.ResetAfter
+	}
+	return q
+}
+
+func countAll[T any](ctx context.Context, list func(context.Context, store.Page) ([]T, string, error)) (int64, error) {
+	var n int64
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		recs, next, err := list(ctx, page)
+		if err != nil {
+			return 0, fmt.Errorf("counting: %w", err)
+		}
+		n += int64(len(recs))
+		if next == "" {
+			return n, nil
+		}
+		page.After = next
+	}
+}

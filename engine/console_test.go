@@ -1,0 +1,333 @@
+package engine_test
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/licensekit/licensekit/engine"
+	"github.com/licensekit/licensekit/permission"
+	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
+	"github.com/stretchr/testify/require"
+)
+
+// fastHashing keeps tests quick; the throttling test uses the defaults.
+func fastHashing(c *engine.Config) {
+	c.Console.PasswordHashing = engine.PasswordHashing{MemoryKiB: 64, Iterations: 1}
+}
+
+const adminPassword = "correct horse battery staple"
+
+func (f *fixture) setPassword(a engine.Admin, pw string) {
+	f.t.Helper()
+	require.NoError(f.t, f.eng.SetPassword(f.ctx, engine.System(), a.TenantID, a.UserID, engine.NewSecret(pw)))
+}
+
+func (f *fixture) signIn(tenantID, email, pw string, addr netip.Addr) (*engine.ConsoleSession, engine.Secret, error) {
+	return f.eng.SignIn(f.ctx, engine.SignIn{TenantID: tenantID, Email: email, Password: engine.NewSecret(pw), ClientAddr: addr})
+}
+
+func TestSignInThrottlingBoundsHashes(t *testing.T) {
+	f := newFixture(t) // default (OWASP) argon2id parameters
+	f.setPassword(f.admin, adminPassword)
+	before := engine.PasswordHashes(f.eng)
+	attacker := netip.MustParseAddr("203.0.113.66")
+	var throttled int
+	for i := range 100 {
+		_, _, err := f.signIn(f.tenant, "admin@acme.test", "wrong password "+string(rune('a'+i%26)), attacker)
+		require.Error(t, err)
+		if _, ok := err.(*engine.LimitError); ok {
+			require.ErrorIs(t, err, engine.ErrTooManyAttempts)
+			throttled++
+		} else {
+			require.ErrorIs(t, err, engine.ErrSignInFailed)
+		}
+	}
+	hashes := engine.PasswordHashes(f.eng) - before
+	t.Logf("100 wrong passwords from one address: %d password hashes computed, %d attempts refused before hashing", hashes, throttled)
+	require.Equal(t, int64(10), hashes, "the address budget (burst 10) bounds the hashes")
+	require.Equal(t, 90, throttled)
+
+	// The owner, from another address, still signs in.
+	sess, cookie, err := f.signIn(f.tenant, "Admin@Acme.test ", adminPassword, netip.MustParseAddr("198.51.100.7"))
+	require.NoError(t, err)
+	require.Equal(t, f.admin.UserID, sess.UserID)
+	require.False(t, cookie.IsZero())
+
+	// The attacker stays refused, even with the right password, until the
+	// budget refills.
+	_, _, err = f.signIn(f.tenant, "admin@acme.test", adminPassword, attacker)
+	require.ErrorIs(t, err, engine.ErrTooManyAttempts)
+	f.clock.Advance(15 * time.Minute)
+	_, _, err = f.signIn(f.tenant, "admin@acme.test", adminPassword, attacker)
+	require.NoError(t, err)
+}
+
+func TestSignInAccountLimitAcrossAddresses(t *testing.T) {
+	f := newFixture(t, fastHashing, func(c *engine.Config) {
+		c.Console.SignInAccountLimit = tenant.Rate{Limit: 5, Window: time.Hour, Burst: 5}
+	})
+	f.setPassword(f.admin, adminPassword)
+	before := engine.PasswordHashes(f.eng)
+	for i := range 20 {
+		addr := netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})
+		_, _, err := f.signIn(f.tenant, "admin@acme.test", "guess guess guess", addr)
+		require.Error(t, err)
+	}
+	require.Equal(t, int64(5), engine.PasswordHashes(f.eng)-before, "the account budget bounds hashes across addresses")
+	// Unknown accounts are limited (and hashed) the same way: no oracle.
+	before = engine.PasswordHashes(f.eng)
+	for i := range 20 {
+		addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		_, _, err := f.signIn(f.tenant, "nobody@acme.test", "guess guess guess", addr)
+		require.Error(t, err)
+	}
+	require.Equal(t, int64(5), engine.PasswordHashes(f.eng)-before)
+}
+
+func TestSignInRefusesAllButActiveAdmins(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	f.setPassword(f.admin, adminPassword)
+	member, err := f.eng.CreateUser(f.ctx, f.admin, f.tenant, engine.NewUser{Email: "member@acme.test", Name: "M", Role: store.RoleMember})
+	require.NoError(t, err)
+	require.NoError(t, f.eng.SetPassword(f.ctx, f.admin, f.tenant, member.ID, engine.NewSecret(adminPassword)))
+	nopw, err := f.eng.CreateUser(f.ctx, f.admin, f.tenant, engine.NewUser{Email: "nopw@acme.test", Name: "N", Role: store.RoleAdmin})
+	require.NoError(t, err)
+	_ = nopw
+	other, _ := f.addTenant("globex", tenant.Limits{})
+
+	for _, c := range []struct {
+		name, tenant, email, password string
+	}{
+		{"member", f.tenant, "member@acme.test", adminPassword},
+		{"no password", f.tenant, "nopw@acme.test", adminPassword},
+		{"wrong password", f.tenant, "admin@acme.test", "not the password"},
+		{"unknown email", f.tenant, "ghost@acme.test", adminPassword},
+		{"other tenant", other, "admin@acme.test", adminPassword},
+		{"unknown tenant", "nope", "admin@acme.test", adminPassword},
+		{"malformed tenant", "bad tenant\x00", "admin@acme.test", adminPassword},
+		{"empty", f.tenant, "", ""},
+		{"overlong password", f.tenant, "admin@acme.test", strings.Repeat("x", 10_000)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sess, cookie, err := f.signIn(c.tenant, c.email, c.password, f.addr)
+			require.ErrorIs(t, err, engine.ErrSignInFailed)
+			require.Nil(t, sess)
+			require.True(t, cookie.IsZero())
+		})
+	}
+	// A deactivated admin cannot sign in either.
+	inactive := store.UserDeactivated
+	_, err = f.eng.UpdateUser(f.ctx, engine.System(), f.tenant, f.admin.UserID, engine.UserPatch{Status: &inactive})
+	require.NoError(t, err)
+	_, _, err = f.signIn(f.tenant, "admin@acme.test", adminPassword, netip.MustParseAddr("198.51.100.1"))
+	require.ErrorIs(t, err, engine.ErrSignInFailed)
+
+	// The refusals are audited with a reason, never the password.
+	require.NoError(t, f.eng.Flush(f.ctx))
+	evs, _, err := f.eng.ListAudit(f.ctx, engine.System(), f.tenant, store.AuditQuery{Type: engine.EventSignInFailed}, store.Page{})
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	reasons := map[string]bool{}
+	for _, ev := range evs {
+		reasons[ev.Reason] = true
+		for _, v := range ev.Details {
+			require.NotContains(t, v, adminPassword)
+		}
+	}
+	for _, r := range []string{engine.ReasonNotAdmin, engine.ReasonNoPassword, engine.ReasonBadPassword, engine.ReasonNoSuchUser, engine.ReasonUserInactive, engine.ReasonPasswordInput} {
+		require.True(t, reasons[r], "reason %s audited", r)
+	}
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	newSignedIn := func(t *testing.T) (*fixture, *engine.ConsoleSession, string) {
+		f := newFixture(t, fastHashing, func(c *engine.Config) {
+			c.Console.SessionIdleTimeout = 30 * time.Minute
+			c.Console.SessionLifetime = 2 * time.Hour
+		})
+		f.setPassword(f.admin, adminPassword)
+		sess, cookie, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+		require.NoError(t, err)
+		return f, sess, cookie.Reveal()
+	}
+	ends := []struct {
+		name string
+		end  func(f *fixture, sess *engine.ConsoleSession, cookie string)
+	}{
+		{"sign-out", func(f *fixture, _ *engine.ConsoleSession, cookie string) {
+			require.NoError(t, f.eng.SignOut(f.ctx, cookie, f.addr))
+		}},
+		{"password set by another admin", func(f *fixture, _ *engine.ConsoleSession, _ string) {
+			f.setPassword(f.admin, "another long password")
+		}},
+		{"own password change", func(f *fixture, sess *engine.ConsoleSession, _ string) {
+			require.NoError(t, f.eng.ChangePassword(f.ctx, sess, engine.NewSecret(adminPassword), engine.NewSecret("another long password"), f.addr))
+		}},
+		{"deactivation", func(f *fixture, _ *engine.ConsoleSession, _ string) {
+			inactive := store.UserDeactivated
+			_, err := f.eng.UpdateUser(f.ctx, engine.System(), f.tenant, f.admin.UserID, engine.UserPatch{Status: &inactive})
+			require.NoError(t, err)
+		}},
+		{"demotion", func(f *fixture, _ *engine.ConsoleSession, _ string) {
+			member := store.RoleMember
+			_, err := f.eng.UpdateUser(f.ctx, engine.System(), f.tenant, f.admin.UserID, engine.UserPatch{Role: &member})
+			require.NoError(t, err)
+		}},
+		{"deletion", func(f *fixture, _ *engine.ConsoleSession, _ string) {
+			require.NoError(t, f.eng.DeleteUser(f.ctx, engine.System(), f.tenant, f.admin.UserID))
+		}},
+		{"idle timeout", func(f *fixture, _ *engine.ConsoleSession, _ string) { f.clock.Advance(30 * time.Minute) }},
+	}
+	for _, c := range ends {
+		t.Run(c.name, func(t *testing.T) {
+			f, sess, cookie := newSignedIn(t)
+			got, err := f.eng.AuthenticateSession(f.ctx, cookie, f.addr)
+			require.NoError(t, err)
+			require.Equal(t, sess.ID, got.ID)
+			require.Equal(t, f.admin, got.Admin())
+			c.end(f, sess, cookie)
+			_, err = f.eng.AuthenticateSession(f.ctx, cookie, f.addr)
+			require.ErrorIs(t, err, engine.ErrInvalidSession)
+		})
+	}
+
+	t.Run("use extends the idle expiry, not the lifetime", func(t *testing.T) {
+		f, _, cookie := newSignedIn(t)
+		for range 7 { // 7 × 20 min = 140 min > the 2 h lifetime
+			f.clock.Advance(20 * time.Minute)
+			if f.clock.Now().Sub(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) >= 2*time.Hour {
+				break
+			}
+			_, err := f.eng.AuthenticateSession(f.ctx, cookie, f.addr)
+			require.NoError(t, err)
+		}
+		f.clock.Advance(20 * time.Minute)
+		_, err := f.eng.AuthenticateSession(f.ctx, cookie, f.addr)
+		require.ErrorIs(t, err, engine.ErrInvalidSession)
+	})
+
+	t.Run("each sign-in is a new session", func(t *testing.T) {
+		f, sess, cookie := newSignedIn(t)
+		sess2, cookie2, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+		require.NoError(t, err)
+		require.NotEqual(t, sess.ID, sess2.ID)
+		require.NotEqual(t, cookie, cookie2.Reveal())
+		require.NotEqual(t, sess.CSRFToken(), sess2.CSRFToken())
+		// Signing one out leaves the other.
+		require.NoError(t, f.eng.SignOut(f.ctx, cookie, f.addr))
+		_, err = f.eng.AuthenticateSession(f.ctx, cookie2.Reveal(), f.addr)
+		require.NoError(t, err)
+	})
+
+	t.Run("forged and altered cookies", func(t *testing.T) {
+		f, _, cookie := newSignedIn(t)
+		altered := []byte(cookie)
+		i := len(altered) - 10
+		if altered[i] == 'a' {
+			altered[i] = 'b'
+		} else {
+			altered[i] = 'a'
+		}
+		for _, bad := range []string{"", "lkcs_", "junk", cookie + "a", string(altered), strings.Replace(cookie, "lkcs_", "lkut_", 1)} {
+			_, err := f.eng.AuthenticateSession(f.ctx, bad, f.addr)
+			require.ErrorIs(t, err, engine.ErrInvalidSession, bad)
+		}
+	})
+
+	t.Run("CSRF token", func(t *testing.T) {
+		f, sess, cookie := newSignedIn(t)
+		again, err := f.eng.AuthenticateSession(f.ctx, cookie, f.addr)
+		require.NoError(t, err)
+		require.Equal(t, sess.CSRFToken(), again.CSRFToken(), "stable within a session")
+		require.True(t, again.CheckCSRF(sess.CSRFToken()))
+		require.False(t, again.CheckCSRF(""))
+		require.False(t, again.CheckCSRF(sess.CSRFToken()+"x"))
+		require.NotContains(t, cookie, sess.CSRFToken())
+	})
+}
+
+func TestPasswordRules(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	for _, bad := range []string{"", "short", strings.Repeat("é", 11), strings.Repeat("x", 257), "\xff\xfe invalid utf8"} {
+		err := f.eng.SetPassword(f.ctx, f.admin, f.tenant, f.admin.UserID, engine.NewSecret(bad))
+		require.ErrorIs(t, err, engine.ErrInvalidInput)
+		require.NotContains(t, err.Error(), bad[:min(len(bad), 5)]+"x", "the password is never echoed")
+	}
+	require.NoError(t, f.eng.SetPassword(f.ctx, f.admin, f.tenant, f.admin.UserID, engine.NewSecret(strings.Repeat("é", 12))))
+
+	// No token sets a password, whatever its permissions.
+	ct := f.token(f.admin, permission.All()...)
+	_, p := f.login(ct)
+	err := f.eng.SetPassword(f.ctx, p, f.tenant, f.admin.UserID, engine.NewSecret(adminPassword))
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+
+	// Nor another tenant's admin.
+	_, other := f.addTenant("globex", tenant.Limits{})
+	err = f.eng.SetPassword(f.ctx, other, f.tenant, f.admin.UserID, engine.NewSecret(adminPassword))
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+
+	// The hash never leaves the engine.
+	u, err := f.eng.GetUser(f.ctx, f.admin, f.tenant, f.admin.UserID)
+	require.NoError(t, err)
+	require.Empty(t, u.PasswordHash)
+
+	// Changing the password needs the current one.
+	f.setPassword(f.admin, adminPassword)
+	sess, _, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+	require.NoError(t, err)
+	err = f.eng.ChangePassword(f.ctx, sess, engine.NewSecret("not the current one"), engine.NewSecret("a brand new password"), f.addr)
+	require.ErrorIs(t, err, engine.ErrSignInFailed)
+	_, _, err = f.signIn(f.tenant, "admin@acme.test", "a brand new password", f.addr)
+	require.ErrorIs(t, err, engine.ErrSignInFailed)
+}
+
+func TestConcurrentSignInsShareHashSlots(t *testing.T) {
+	f := newFixture(t, fastHashing, func(c *engine.Config) { c.Console.MaxConcurrentHashes = 1 })
+	f.setPassword(f.admin, adminPassword)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+			_, _, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, addr)
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+}
+
+func TestTenantStatus(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	lim := tenant.Limits{APIRequests: 100, APIWindow: time.Minute, MaxUsers: 10}
+	tid, admin := f.addTenant("initech", lim)
+	ct := f.token(admin, permission.ViewUsers)
+	_, p := f.login(ct)
+	for range 3 {
+		_, _, err := f.eng.ListUsers(f.ctx, p, tid, store.Page{})
+		require.NoError(t, err)
+	}
+	st, err := f.eng.TenantStatus(f.ctx, admin, tid)
+	require.NoError(t, err)
+	require.NoError(t, st.LicenseError)
+	require.Equal(t, int64(100), st.API.Limit)
+	require.Equal(t, int64(100-3-1), st.API.Remaining, "three list calls and the exchange")
+	require.Equal(t, int64(-1), st.Validations.Remaining)
+	require.Equal(t, int64(1), st.Users)
+	require.Equal(t, int64(0), st.Licenses)
+
+	_, err = f.eng.TenantStatus(f.ctx, p, tid)
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+	_, err = f.eng.TenantStatus(f.ctx, f.admin, tid)
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+
+	_, err = f.eng.SuspendTenant(f.ctx, engine.System(), tid)
+	require.NoError(t, err)
+	st, err = f.eng.TenantStatus(f.ctx, admin, tid)
+	require.NoError(t, err)
+	require.ErrorIs(t, st.LicenseError, tenant.ErrInvalidLicense)
+}
