@@ -1,0 +1,63 @@
+// Package console is licensekit's embeddable admin web console: the
+// server-rendered pages where a tenant's administrators sign in, manage
+// users, create, review, rotate and retire user tokens, read the audit
+// log and see their platform license. It is an http.Handler over an
+// *engine.Engine; every decision (who may sign in, what an admin may do,
+// what is valid) is the engine's.
+//
+// # Where to start
+//
+// New builds a *Console; the host mounts it under its prefix with one
+// line:
+//
+//	con, err := console.New(eng, console.Options{Adapter: api}) // Prefix: "/console/"
+//	mux.Handle("/console/", con)
+//
+// Give it the API's *httpadapter.Adapter so it reads client addresses
+// behind the same trusted proxies, and the engine's clock.
+//
+// # Pages
+//
+// Relative to the prefix:
+//
+//	GET  signin, POST signin             sign-in (tenant, email, password)
+//	POST signout                         sign-out
+//	GET  users, users/new, users/{id}    users: list, create, edit role,
+//	POST users/new, users/{id},          deactivate, reactivate, set password
+//	     users/{id}/deactivate|reactivate|password
+//	GET  tokens, tokens/new, tokens/{id} user tokens: list, create (presets,
+//	POST tokens/new                      grouped permissions, expiry, CIDRs)
+//	GET  tokens/{id}/rotate|delete       confirmations
+//	POST tokens/{id}/rotate|delete|deactivate|reactivate
+//	GET  review                          the least-privilege review
+//	POST review/{id}/remove-unused
+//	GET  audit                           the audit log (type, token, time; paged)
+//	GET  tenant                          platform license, quotas, usage
+//	GET  account, POST account/password  one's own password
+//	GET  assets/{name}                   embedded CSS and JavaScript
+//
+// A new credential (creation, rotation) is the POST's own response,
+// shown once, never redirected to or put in a URL.
+//
+// # Security
+//
+// Sessions live in the store (engine.SignIn, AuthenticateSession): the
+// cookie carries only the session's ID and secret, is HttpOnly and
+// SameSite=Strict, and under TLS is the "__Host-lk_console" cookie
+// (Secure, Path=/); over plain HTTP it is "lk_console" with the prefix as
+// its path. Sign-out, a password change, a role change and deactivating
+// the user end sessions at once. Sign-in is throttled per address and per
+// account by the engine before the password hash runs.
+//
+// Every unsafe request passes http.CrossOriginProtection (Sec-Fetch-Site,
+// Origin), and every form of a signed-in page carries the session's
+// anti-forgery token, checked in constant time. Every response carries a
+// Content-Security-Policy without 'unsafe-inline' (the pages have no
+// inline script or style), frame-ancestors 'none', Referrer-Policy,
+// X-Content-Type-Options, X-Frame-Options and Cross-Origin-Opener-Policy;
+// pages are Cache-Control: no-store. Bodies are capped at MaxBodyBytes.
+// Form fields are read from the body only, never the URL. Messages chosen
+// by a URL (?done=) are fixed strings: nothing in a link is reflected.
+//
+// Every page works without JavaScript; the one script adds a copy button.
+package console

@@ -1,0 +1,195 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/licensekit/licensekit/engine"
+	"github.com/licensekit/licensekit/store"
+)
+
+// listPageSize is how many rows a list page shows.
+const listPageSize = 50
+
+// Password bounds, as the engine's policy has them (at least 12
+// characters, at most 256 bytes). The console checks them before
+// creating a user with a password, so that a refused password does not
+// leave a half-made user; the engine's check stays the one that counts.
+const (
+	passwordMinChars = 12
+	passwordMaxBytes = 256
+)
+
+type usersData struct {
+	Users []store.User
+	// Next is the cursor of the next page, or "".
+	Next string
+}
+
+func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, q *request) {
+	users, next, err := c.eng.ListUsers(r.Context(), q.admin(), q.tenant(),
+		store.Page{After: r.URL.Query().Get("after"), Limit: listPageSize})
+	if err != nil {
+		c.fail(w, r, q, err)
+		return
+	}
+	c.render(w, r, q, http.StatusOK, "users", &page{Title: "Users", Nav: "users", Data: usersData{Users: users, Next: next}})
+}
+
+type userForm struct {
+	Email, Name string
+	Role        store.Role
+}
+
+func (c *Console) newUserPage(w http.ResponseWriter, r *http.Request, q *request) {
+	c.render(w, r, q, http.StatusOK, "user_new", &page{Title: "New user", Nav: "users", Data: userForm{Role: store.RoleMember}})
+}
+
+func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request) {
+	form := userForm{
+		Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: store.Role(r.PostFormValue("role")),
+	}
+	password := r.PostFormValue("password")
+	again := func(msg string) {
+		c.render(w, r, q, http.StatusBadRequest, "user_new", &page{Title: "New user", Nav: "users", Error: msg, Data: form})
+	}
+	if form.Role != store.RoleAdmin && form.Role != store.RoleMember {
+		again("Choose the role: admin or member.")
+		return
+	}
+	if password != "" {
+		if msg := passwordProblem(password); msg != "" {
+			again(msg)
+			return
+		}
+	}
+	u, err := c.eng.CreateUser(r.Context(), q.admin(), q.tenant(), engine.NewUser{Email: form.Email, Name: form.Name, Role: form.Role})
+	switch {
+	case errors.Is(err, engine.ErrAlreadyExists):
+		again("A user with that email already exists.")
+		return
+	case errors.Is(err, engine.ErrInvalidInput):
+		again(inputMessage(err))
+		return
+	case err != nil:
+		c.fail(w, r, q, err)
+		return
+	}
+	done := "user-created"
+	if password != "" {
+		if err := c.eng.SetPassword(r.Context(), q.admin(), q.tenant(), u.ID, engine.NewSecret(password)); err != nil {
+			if !errors.Is(err, engine.ErrInvalidInput) {
+				c.log.ErrorContext(r.Context(), "console: setting a new user's password", "error", err)
+			}
+			done = "user-created-nopw"
+		}
+	}
+	c.redirect(w, r, "users/"+url.PathEscape(u.ID)+"?done="+done)
+}
+
+// passwordProblem says what is wrong with a new password, or "".
+func passwordProblem(pw string) string {
+	switch {
+	case len(pw) > passwordMaxBytes:
+		return "The password is too long (at most 256 bytes)."
+	case !utf8.ValidString(pw) || utf8.RuneCountInString(pw) < passwordMinChars:
+		return "The password is too short: use at least 12 characters."
+	}
+	return ""
+}
+
+type userData struct {
+	User   store.User
+	Tokens []tokenRow
+	// Self is the signed-in administrator's own record.
+	Self bool
+	// Form holds what was submitted when the edit form is shown again.
+	Form userForm
+}
+
+func (c *Console) userPage(w http.ResponseWriter, r *http.Request, q *request) {
+	c.showUser(w, r, q, http.StatusOK, "", nil)
+}
+
+// showUser renders a user's page; form, when not nil, is an edit that
+// was refused with msg.
+func (c *Console) showUser(w http.ResponseWriter, r *http.Request, q *request, status int, msg string, form *userForm) {
+	u, err := c.eng.GetUser(r.Context(), q.admin(), q.tenant(), r.PathValue("id"))
+	if err != nil {
+		c.fail(w, r, q, err)
+		return
+	}
+	tokens, err := c.allTokens(r, q)
+	if err != nil {
+		c.fail(w, r, q, err)
+		return
+	}
+	data := userData{User: u, Self: u.ID == q.sess.UserID, Form: userForm{Name: u.Name, Role: u.Role}}
+	if form != nil {
+		data.Form = *form
+	}
+	for _, t := range tokens {
+		if t.UserID == u.ID {
+			data.Tokens = append(data.Tokens, tokenRow{Token: t})
+		}
+	}
+	c.render(w, r, q, status, "user", &page{Title: u.Name, Nav: "users", Error: msg, Data: data})
+}
+
+func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, q *request) {
+	form := userForm{Name: r.PostFormValue("name"), Role: store.Role(r.PostFormValue("role"))}
+	if form.Role != store.RoleAdmin && form.Role != store.RoleMember {
+		c.showUser(w, r, q, http.StatusBadRequest, "Choose the role: admin or member.", &form)
+		return
+	}
+	id := r.PathValue("id")
+	_, err := c.eng.UpdateUser(r.Context(), q.admin(), q.tenant(), id, engine.UserPatch{Name: &form.Name, Role: &form.Role})
+	switch {
+	case errors.Is(err, engine.ErrInvalidInput):
+		c.showUser(w, r, q, http.StatusBadRequest, inputMessage(err), &form)
+		return
+	case err != nil:
+		c.fail(w, r, q, err)
+		return
+	}
+	// Demoting oneself ends one's session; the redirect then lands on
+	// sign-in, which is the truth.
+	c.redirect(w, r, "users/"+url.PathEscape(id)+"?done=user-updated")
+}
+
+func (c *Console) setUserStatus(active bool) func(http.ResponseWriter, *http.Request, *request) {
+	status, done := store.UserDeactivated, "user-deactivated"
+	if active {
+		status, done = store.UserActive, "user-reactivated"
+	}
+	return func(w http.ResponseWriter, r *http.Request, q *request) {
+		id := r.PathValue("id")
+		if _, err := c.eng.UpdateUser(r.Context(), q.admin(), q.tenant(), id, engine.UserPatch{Status: &status}); err != nil {
+			c.fail(w, r, q, err)
+			return
+		}
+		c.redirect(w, r, "users/"+url.PathEscape(id)+"?done="+done)
+	}
+}
+
+func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, q *request) {
+	id := r.PathValue("id")
+	err := c.eng.SetPassword(r.Context(), q.admin(), q.tenant(), id, engine.NewSecret(r.PostFormValue("password")))
+	switch {
+	case errors.Is(err, engine.ErrInvalidInput):
+		c.showUser(w, r, q, http.StatusBadRequest, inputMessage(err), nil)
+		return
+	case err != nil:
+		c.fail(w, r, q, err)
+		return
+	}
+	if id == q.sess.UserID {
+		// One's own sessions ended with the change, this one too.
+		c.clearSessionCookie(w, r)
+		c.redirect(w, r, "signin?done=password-changed")
+		return
+	}
+	c.redirect(w, r, "users/"+url.PathEscape(id)+"?done=password-set")
+}
