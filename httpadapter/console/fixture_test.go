@@ -151,6 +151,9 @@ func (f *fixture) token(admin engine.Admin, name string, perms permission.Set) e
 	return ct
 }
 
+// consoleOpts names console.Options in tests.
+type consoleOpts = console.Options
+
 // browser is one client of the console: its cookie, its address, TLS or
 // not.
 type browser struct {
@@ -277,4 +280,15 @@ func requireRedirect(t *testing.T, rec *httptest.ResponseRecorder, rel string) *
 	require.NoError(t, err)
 	require.Equal(t, prefix+rel, loc.Path)
 	return loc
+}
+
+// linkOf returns the unescaped href of the link with the given id.
+func linkOf(t *testing.T, body, id string) string {
+	t.Helper()
+	re := regexp.MustCompile(`<a\b[^>]*\bid="` + regexp.QuoteMeta(id) + `"[^>]*>`)
+	tag := re.FindString(body)
+	require.NotEmpty(t, tag, "no link #%s", id)
+	m := regexp.MustCompile(`href="([^"]*)"`).FindStringSubmatch(tag)
+	require.NotNil(t, m)
+	return html.UnescapeString(m[1])
 }
