@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/licensekit/licensekit/engine"
 )
@@ -24,7 +25,7 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 	if cookie := c.sessionCookie(r); cookie != "" {
 		if _, err := c.eng.AuthenticateSession(r.Context(), cookie, c.clientAddr(r)); err == nil {
 			if next == "" {
-				next = c.url("tokens")
+				next = c.abs("tokens")
 			}
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
@@ -42,12 +43,15 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	addr := c.clientAddr(r)
 	tenantID := c.tenantID
 	if tenantID == "" {
-		tenantID = r.PostFormValue("tenant")
+		// Tenant IDs are lowercase; a capital or a stray space typed into
+		// the form is not a different tenant.
+		tenantID = strings.ToLower(strings.TrimSpace(r.PostFormValue("tenant")))
 	}
 	email := r.PostFormValue("email")
 	next := c.safeNext(r.PostFormValue("next"))
-	_, cookie, err := c.eng.SignIn(r.Context(), engine.SignIn{
-		TenantID: tenantID, Email: email, Password: engine.NewSecret(r.PostFormValue("password")), ClientAddr: addr,
+	sess, cookie, err := c.eng.SignIn(r.Context(), engine.SignIn{
+		TenantID: tenantID, Email: email, Password: engine.NewSecret(r.PostFormValue("password")),
+		ClientAddr: addr, Device: c.deviceCookie(r),
 	})
 	var le *engine.LimitError
 	switch {
@@ -73,8 +77,9 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.setSessionCookie(w, r, cookie.Reveal())
+	c.setDeviceCookie(w, r, sess.DeviceToken().Reveal())
 	if next == "" {
-		next = c.url("tokens")
+		next = c.abs("tokens")
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

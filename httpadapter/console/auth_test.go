@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -120,10 +121,13 @@ func TestSignInCookie(t *testing.T) {
 				rec := b.signIn("acme", "admin@acme.test", adminPassword)
 				require.Equal(t, http.StatusSeeOther, rec.Code)
 				require.Equal(t, prefix+"tokens", rec.Header().Get("Location"))
-				cookies := rec.Result().Cookies()
-				require.Len(t, cookies, 1)
-				ck := cookies[0]
-				require.Equal(t, tc.cookie, ck.Name)
+				cookies := map[string]*http.Cookie{}
+				for _, ck := range rec.Result().Cookies() {
+					cookies[ck.Name] = ck
+				}
+				require.Len(t, cookies, 2)
+				ck := cookies[tc.cookie]
+				require.NotNil(t, ck, "the session cookie")
 				require.Equal(t, tc.path, ck.Path)
 				require.Empty(t, ck.Domain)
 				require.True(t, ck.HttpOnly)
@@ -131,6 +135,17 @@ func TestSignInCookie(t *testing.T) {
 				require.Equal(t, tc.tls || tc.secure, ck.Secure)
 				require.True(t, ck.Expires.IsZero())
 				require.Zero(t, ck.MaxAge)
+				// The device cookie: the same scope, long-lived, no Expires.
+				dev := cookies[tc.cookie+"_device"]
+				require.NotNil(t, dev, "the device cookie")
+				require.Equal(t, tc.path, dev.Path)
+				require.Empty(t, dev.Domain)
+				require.True(t, dev.HttpOnly)
+				require.Equal(t, http.SameSiteStrictMode, dev.SameSite)
+				require.Equal(t, tc.tls || tc.secure, dev.Secure)
+				require.True(t, dev.Expires.IsZero())
+				require.Equal(t, 180*24*60*60, dev.MaxAge)
+				require.True(t, strings.HasPrefix(dev.Value, "lkcd_"))
 				require.True(t, strings.HasPrefix(ck.Value, "lkcs_"))
 				values = append(values, ck.Value)
 				// The cookie works.
@@ -277,9 +292,11 @@ func TestSignOut(t *testing.T) {
 	require.Equal(t, "signed-out", loc.Query().Get("done"))
 	require.Nil(t, b.cookie, "the cookie is cleared")
 	cleared := rec.Result().Cookies()
-	require.Len(t, cleared, 1)
+	require.Len(t, cleared, 1, "the device cookie stays")
+	require.Equal(t, "lk_console", cleared[0].Name)
 	require.Equal(t, prefix, cleared[0].Path)
 	require.Negative(t, cleared[0].MaxAge)
+	require.NotNil(t, b.device)
 
 	b.cookie = &old
 	requireSignInRedirect(t, b.get(prefix+"tokens"))
@@ -465,4 +482,69 @@ func TestBodyLimit(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 	rec = f.browser().post(prefix+"signin", url.Values{"email": {big}})
 	require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+}
+
+// 100 wrong passwords from one address: only the first SignInAddrLimit
+// (10 by default) reach the password check, the rest are refused with 429
+// before it; the right password still works from another address.
+func TestSignInGuessingIsBounded(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	counts := map[int]int{}
+	for i := range 100 {
+		rec := b.signIn("acme", "admin@acme.test", "guess number "+strconv.Itoa(i))
+		counts[rec.Code]++
+	}
+	require.Equal(t, map[int]int{http.StatusBadRequest: 10, http.StatusTooManyRequests: 90}, counts)
+	other := f.browser()
+	other.remote = "203.0.113.50:443"
+	require.Equal(t, http.StatusSeeOther, other.signIn("acme", "admin@acme.test", adminPassword).Code)
+}
+
+// Nothing secret reaches the log, even when a request fails inside.
+func TestSecretsNotLogged(t *testing.T) {
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFixture(t, withConsole(consoleOpts{Logger: logger}))
+	b := f.admin()
+	rec := b.post(prefix+"tokens/new", url.Values{"name": {"ci"}, "owner": {f.acme.UserID}, "perm": {"users:view"}})
+	require.Equal(t, http.StatusOK, rec.Code)
+	cred := textOf(t, rec.Body.String(), "credential")
+	cookie := b.cookie.Value
+
+	// A closed engine makes every request fail inside: a 500 page that
+	// says nothing of why, and a log line without the secrets.
+	require.NoError(t, f.eng.Close())
+	rec = b.get(prefix + "tokens")
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	require.NotContains(t, rec.Body.String(), "closed")
+	requireSecurityHeaders(t, rec)
+	rec = f.browser().signIn("acme", "admin@acme.test", adminPassword)
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	require.NotEmpty(t, logs.String())
+	for _, secret := range []string{adminPassword, cred, cookie, b.csrf} {
+		require.NotContains(t, logs.String(), secret)
+	}
+}
+
+// Guessing from many networks spends the account's budget; the owner's
+// browser, known by its device cookie, still signs in, and a browser
+// the account never signed in from is refused.
+func TestDeviceCookieKeepsOwnerIn(t *testing.T) {
+	f := newFixture(t)
+	owner := f.admin()
+	require.NotNil(t, owner.device)
+	require.Equal(t, http.StatusSeeOther, owner.post(prefix+"signout", nil).Code)
+
+	for i := range 30 {
+		g := f.browser()
+		g.remote = "10." + strconv.Itoa(i) + ".0.1:1234"
+		require.Equal(t, http.StatusBadRequest, g.signIn("acme", "admin@acme.test", "guess "+strconv.Itoa(i)+" wrong").Code)
+	}
+	stranger := f.browser()
+	stranger.remote = "10.200.0.1:1234"
+	require.Equal(t, http.StatusTooManyRequests, stranger.signIn("acme", "admin@acme.test", adminPassword).Code)
+
+	require.Equal(t, http.StatusSeeOther, owner.signIn("acme", "admin@acme.test", adminPassword).Code)
+	require.Equal(t, http.StatusOK, owner.get(prefix+"tokens").Code)
 }

@@ -178,7 +178,11 @@ func (c *Console) routes() {
 	handle := func(method, rel string, h http.HandlerFunc) {
 		c.mux.HandleFunc(method+" "+c.prefix+rel, h)
 	}
-	handle("GET", "{$}", c.root)
+	// The console's own address goes to the token list (or, signed out,
+	// to sign-in).
+	handle("GET", "{$}", c.authed(func(w http.ResponseWriter, r *http.Request, _ *request) {
+		c.redirect(w, r, "tokens")
+	}))
 	handle("GET", "signin", c.signInPage)
 	handle("POST", "signin", c.signIn)
 	handle("POST", "signout", c.authed(c.signOut))
@@ -219,14 +223,6 @@ func (c *Console) routes() {
 	})
 }
 
-// root sends the console's own address to the token list, or to sign-in
-// when signed out (authed does that).
-func (c *Console) root(w http.ResponseWriter, r *http.Request) {
-	c.authed(func(w http.ResponseWriter, r *http.Request, _ *request) {
-		c.redirect(w, r, "tokens")
-	})(w, r)
-}
-
 // clientAddr is the request's client address: the adapter's reading
 // (trusted proxies) when one is given, else the peer.
 func (c *Console) clientAddr(r *http.Request) netip.Addr {
@@ -242,12 +238,13 @@ func (c *Console) clientAddr(r *http.Request) netip.Addr {
 	return netip.Addr{}
 }
 
-// url is the console path of rel ("tokens", "users/…").
-func (c *Console) url(rel string) string { return c.prefix + rel }
+// abs is the absolute path of the console page rel ("tokens",
+// "users/…").
+func (c *Console) abs(rel string) string { return c.prefix + rel }
 
 // redirect answers a 303 See Other to the console path rel (which may
 // carry a query), so a POST's result is fetched with GET and a reload
 // does not repeat the action.
 func (c *Console) redirect(w http.ResponseWriter, r *http.Request, rel string) {
-	http.Redirect(w, r, c.url(rel), http.StatusSeeOther)
+	http.Redirect(w, r, c.abs(rel), http.StatusSeeOther)
 }

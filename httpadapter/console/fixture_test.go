@@ -161,6 +161,7 @@ type browser struct {
 	remote string
 	tls    bool
 	cookie *http.Cookie
+	device *http.Cookie // the device cookie, kept across sign-outs
 	csrf   string
 }
 
@@ -185,6 +186,9 @@ func (b *browser) request(method, target string, body url.Values) *http.Request 
 	if b.cookie != nil {
 		r.AddCookie(&http.Cookie{Name: b.cookie.Name, Value: b.cookie.Value})
 	}
+	if b.device != nil {
+		r.AddCookie(&http.Cookie{Name: b.device.Name, Value: b.device.Value})
+	}
 	return r
 }
 
@@ -194,6 +198,10 @@ func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	b.f.con.ServeHTTP(rec, r)
 	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == "lk_console_device" || ck.Name == "__Host-lk_console_device" {
+			c := *ck
+			b.device = &c
+		}
 		if ck.Name == "lk_console" || ck.Name == "__Host-lk_console" {
 			if ck.MaxAge < 0 {
 				b.cookie = nil

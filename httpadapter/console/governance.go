@@ -161,7 +161,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, q *request) 
 			}
 		}
 		nv.Set("after", next)
-		data.NextURL = c.url("audit?" + nv.Encode())
+		data.NextURL = c.abs("audit?" + nv.Encode())
 	}
 	c.render(w, r, q, http.StatusOK, "audit", &page{Title: "Audit log", Nav: "audit", Data: data})
 }

@@ -89,6 +89,7 @@ func (c *Console) parseTemplates() (map[string]*template.Template, error) {
 		"ago":    c.ago,
 		"date":   formatDate,
 		"dur":    formatDuration,
+		"per":    perWindow,
 		"permID": permID,
 		"perms":  func(s permission.Set) []permission.Permission { return s.Permissions() },
 		"join":   strings.Join,
@@ -372,6 +373,22 @@ func formatDuration(d time.Duration) string {
 		parts = append(parts, roughDuration(m*time.Minute))
 	}
 	return strings.Join(parts, " ")
+}
+
+// perWindow names a quota's window after "per": "minute", "hour",
+// "day", else the duration ("per 15 minutes").
+func perWindow(d time.Duration) string {
+	switch d {
+	case time.Second:
+		return "second"
+	case time.Minute:
+		return "minute"
+	case time.Hour:
+		return "hour"
+	case 24 * time.Hour:
+		return "day"
+	}
+	return formatDuration(d)
 }
 
 // permID is a permission checkbox's element id: "perm-" and the code with

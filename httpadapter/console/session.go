@@ -18,6 +18,17 @@ import (
 const (
 	cookieNameTLS   = "__Host-lk_console"
 	cookieNamePlain = "lk_console"
+	// The device cookie holds the engine's device token of the last
+	// sign-in (engine.ConsoleSession.DeviceToken): it marks this browser
+	// as one that signed in to that account before, so its attempts are
+	// charged to the device rather than to the account's budget, and
+	// guessers elsewhere cannot lock the owner out. It grants nothing.
+	deviceNameTLS   = "__Host-lk_console_device"
+	deviceNamePlain = "lk_console_device"
+	// deviceMaxAge is how long a browser stays known. A Max-Age, not an
+	// Expires: it does not depend on the server's and the browser's
+	// clocks agreeing.
+	deviceMaxAge = 180 * 24 * 60 * 60
 )
 
 // request is what an authenticated handler knows of its request.
@@ -41,6 +52,35 @@ func (c *Console) cookieSpec(r *http.Request) (name, cookiePath string, secure b
 		return cookieNameTLS, "/", true
 	}
 	return cookieNamePlain, c.prefix, false
+}
+
+// deviceCookie returns the request's device token, or "".
+func (c *Console) deviceCookie(r *http.Request) string {
+	name := deviceNamePlain
+	if r.TLS != nil || c.secure {
+		name = deviceNameTLS
+	}
+	ck, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+// setDeviceCookie remembers the browser's device token.
+func (c *Console) setDeviceCookie(w http.ResponseWriter, r *http.Request, value string) {
+	if value == "" {
+		return
+	}
+	_, p, secure := c.cookieSpec(r)
+	name := deviceNamePlain
+	if secure {
+		name = deviceNameTLS
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: p, Secure: secure, MaxAge: deviceMaxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
 }
 
 // sessionCookie returns the request's session cookie value, or "".

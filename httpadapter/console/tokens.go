@@ -256,9 +256,11 @@ func (c *Console) showCredential(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 type tokenData struct {
-	Token  engine.UserToken
-	Owner  *store.User
-	Review engine.TokenReview
+	Token engine.UserToken
+	Owner *store.User
+	// Creator is the admin who created the token, when it is still a user.
+	Creator *store.User
+	Review  engine.TokenReview
 	// Reviewed is false when the review had no entry for the token.
 	Reviewed bool
 	Active   bool
@@ -284,6 +286,12 @@ func (c *Console) tokenPage(w http.ResponseWriter, r *http.Request, q *request) 
 	} else if !errors.Is(err, engine.ErrNotFound) {
 		c.fail(w, r, q, err)
 		return
+	}
+	// The engine names the creator as the audit log does ("admin:<id>").
+	if id, ok := strings.CutPrefix(t.CreatedBy, "admin:"); ok {
+		if u, err := c.eng.GetUser(r.Context(), q.admin(), q.tenant(), id); err == nil {
+			data.Creator = &u
+		}
 	}
 	rev, err := c.eng.Review(r.Context(), q.admin(), q.tenant(), engine.ReviewOptions{})
 	if err != nil {

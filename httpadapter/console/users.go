@@ -176,6 +176,13 @@ func (c *Console) setUserStatus(active bool) func(http.ResponseWriter, *http.Req
 
 func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, q *request) {
 	id := r.PathValue("id")
+	if id == q.sess.UserID {
+		// The engine refuses it too: one's own password changes only with
+		// the current one, so a borrowed session cannot take the account.
+		c.errorPage(w, r, q, http.StatusForbidden, "Use the account page",
+			"Change your own password on the Account page: it asks for the current one.")
+		return
+	}
 	err := c.eng.SetPassword(r.Context(), q.admin(), q.tenant(), id, engine.NewSecret(r.PostFormValue("password")))
 	switch {
 	case errors.Is(err, engine.ErrInvalidInput):
@@ -183,12 +190,6 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, q *request
 		return
 	case err != nil:
 		c.fail(w, r, q, err)
-		return
-	}
-	if id == q.sess.UserID {
-		// One's own sessions ended with the change, this one too.
-		c.clearSessionCookie(w, r)
-		c.redirect(w, r, "signin?done=password-changed")
 		return
 	}
 	c.redirect(w, r, "users/"+url.PathEscape(id)+"?done=password-set")
