@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"sync"
 	"time"
@@ -15,10 +16,7 @@ import (
 type addrLimiter struct{ keyed *keyedLimiter[netip.Prefix] }
 
 func newAddrLimiter(r tenant.Rate) *addrLimiter {
-	return &addrLimiter{keyed: newKeyedLimiter(r, func(key netip.Prefix) uint32 {
-		b := key.Addr().As16()
-		return fnv32(b[:8])
-	})}
+	return &addrLimiter{keyed: newKeyedLimiter[netip.Prefix](r)}
 }
 
 // keyedLimiter holds one limiter per key, in bounded memory: at most
@@ -27,10 +25,12 @@ func newAddrLimiter(r tenant.Rate) *addrLimiter {
 // being limited), at most once a second; until then, keys it has no room
 // for share one overflow budget, so a flood of fresh keys is limited as
 // one client rather than costing a scan per request or evicting the
-// guessers it tracks.
+// guessers it tracks. Keys are spread over the shards by a hash with a
+// random seed per limiter, so no one can choose keys that all land in one
+// shard (nor do related keys, such as IPv4 addresses, cluster).
 type keyedLimiter[K comparable] struct {
 	rate   tenant.Rate
-	hash   func(K) uint32
+	seed   maphash.Seed
 	shards [addrShards]keyedShard[K]
 }
 
@@ -48,8 +48,8 @@ type keyedShard[K comparable] struct {
 	lastSweep time.Time
 }
 
-func newKeyedLimiter[K comparable](r tenant.Rate, hash func(K) uint32) *keyedLimiter[K] {
-	a := &keyedLimiter[K]{rate: r, hash: hash}
+func newKeyedLimiter[K comparable](r tenant.Rate) *keyedLimiter[K] {
+	a := &keyedLimiter[K]{rate: r, seed: maphash.MakeSeed()}
 	for i := range a.shards {
 		a.shards[i].m = make(map[K]*tenant.Limiter)
 		a.shards[i].overflow = tenant.NewLimiter(r, tenant.LimiterState{})
@@ -57,12 +57,8 @@ func newKeyedLimiter[K comparable](r tenant.Rate, hash func(K) uint32) *keyedLim
 	return a
 }
 
-func fnv32(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return h
+func (a *keyedLimiter[K]) shard(key K) *keyedShard[K] {
+	return &a.shards[maphash.Comparable(a.seed, key)%addrShards]
 }
 
 // network is the key an address is limited under.
@@ -72,17 +68,14 @@ func network(addr netip.Addr) netip.Prefix {
 	if addr.Is6() {
 		bits = 64
 	}
-	p, err := addr.Prefix(bits)
-	if err != nil { // the zero Addr: no address at all
-		return netip.Prefix{}
-	}
+	p, _ := addr.Prefix(bits) // the zero Addr gives the zero Prefix: one key for every request without an address
 	return p
 }
 
 // limiter returns the limiter for key; with create, one is made (or the
 // overflow shared) when key has none yet. Without create it may be nil.
 func (a *keyedLimiter[K]) limiter(key K, create bool, now time.Time) *tenant.Limiter {
-	s := &a.shards[a.hash(key)%addrShards]
+	s := a.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l := s.m[key]; l != nil {
@@ -127,6 +120,13 @@ func (a *keyedLimiter[K]) admit(key K, now time.Time) error {
 		return &LimitError{Kind: ErrTooManyAttempts, Decision: d}
 	}
 	return nil
+}
+
+// refund gives back an attempt admit charged (see tenant.Limiter.Refund).
+func (a *keyedLimiter[K]) refund(key K, now time.Time) {
+	if l := a.limiter(key, false, now); l != nil {
+		l.Refund(now, 1)
+	}
 }
 
 // fail charges one failure to key.

@@ -48,7 +48,7 @@ func TestAddrLimiterBoundedAndCheapWhenFull(t *testing.T) {
 	// A fresh address of a full shard shares the overflow budget.
 	fresh := addr(3 * maxTrackedAddrs)
 	key := network(fresh)
-	require.Same(t, a.keyed.shards[a.keyed.hash(key)%addrShards].overflow, a.keyed.limiter(key, true, now))
+	require.Same(t, a.keyed.shard(key).overflow, a.keyed.limiter(key, true, now))
 	// Once budgets have refilled, the next sweep frees room.
 	later := now.Add(time.Hour)
 	a.fail(netip.MustParseAddr("203.0.113.1"), later)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -30,12 +31,19 @@ type ConsoleConfig struct {
 	// hash runs, so a guesser costs at most this many hashes. Zero Limit:
 	// 10 per 15 minutes, with a burst of 10.
 	SignInAddrLimit tenant.Rate
+	// SignInNetworkLimit bounds sign-in attempts per wider network (an
+	// IPv4 /24, an IPv6 /48), so that one allocation of many addresses is
+	// not many budgets. Zero Limit: 100 per 15 minutes, with a burst of 100.
+	SignInNetworkLimit tenant.Rate
 	// SignInAccountLimit bounds sign-in attempts per account (tenant and
 	// email, whether or not such a user exists), from any address, charged
-	// before the hash as well. It is the guard against guessing from many
-	// addresses; it is larger than SignInAddrLimit so that one guessing
-	// address cannot lock the account's owner out. Zero Limit: 30 per 15
-	// minutes, with a burst of 30.
+	// before the hash as well: the guard against guessing from many
+	// networks. An attempt that brings the device token of an earlier
+	// sign-in to that account (ConsoleSession.DeviceToken) is charged to
+	// the device instead, at SignInAddrLimit, so guessers spending the
+	// account's budget do not lock out its owner on a known device.
+	// Successful sign-ins are given back to every budget. Zero Limit: 30
+	// per 15 minutes, with a burst of 30.
 	SignInAccountLimit tenant.Rate
 	// MaxConcurrentHashes bounds the password hashes computed at once
 	// (each takes PasswordHashing.MemoryKiB of memory). Zero: GOMAXPROCS.
@@ -61,6 +69,7 @@ var (
 const (
 	EventSignedIn        = "console.signed_in"
 	EventSignInFailed    = "console.sign_in_failed"
+	EventSignInThrottled = "console.sign_in_throttled"
 	EventSignedOut       = "console.signed_out"
 	EventPasswordChanged = "user.password_changed"
 )
@@ -77,10 +86,12 @@ const (
 
 const (
 	sessionPrefix = "lkcs_"
+	devicePrefix  = "lkcd_"
+	deviceRaw     = 16 + 16 // device id | truncated HMAC
 	// sessionTouchEvery is how stale a session's last-seen time may get
-	// before a use writes it again: the idle expiry is exact to within it,
-	// and a busy console costs one write a minute per session, not one per
-	// page.
+	// before a use writes it again (a quarter of the idle timeout when
+	// that is shorter): the idle expiry is exact to within it, and a busy
+	// console costs one write a minute per session, not one per page.
 	sessionTouchEvery = time.Minute
 )
 
@@ -96,7 +107,15 @@ type ConsoleSession struct {
 	IdleExpiresAt time.Time
 	ExpiresAt     time.Time
 
-	csrf string
+	csrf   string
+	proof  sessionProof // the verified cookie: only the engine makes one
+	device string       // set by SignIn only
+}
+
+// sessionProof is a parsed session cookie.
+type sessionProof struct {
+	id     uuid.UUID
+	secret [secretLen]byte
 }
 
 // Admin is the actor of the operations the session performs.
@@ -114,20 +133,34 @@ func (s *ConsoleSession) CheckCSRF(token string) bool {
 	return s.csrf != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) == 1
 }
 
+// DeviceToken is set on the session SignIn returns: a token naming this
+// browser as one that signed in to this account before. The console keeps
+// it in a long-lived cookie and passes it back in SignIn.Device, which
+// charges the attempt to the device rather than to the account's budget
+// (OWASP's device cookies). It grants nothing else. Empty on sessions
+// from AuthenticateSession.
+func (s *ConsoleSession) DeviceToken() Secret { return NewSecret(s.device) }
+
 // SignIn is one sign-in attempt.
 type SignIn struct {
-	TenantID   string
-	Email      string
-	Password   Secret
+	TenantID string
+	Email    string
+	Password Secret
+	// ClientAddr is the client's address. Attempts without one share one
+	// budget (the console always has one: the connection's peer).
 	ClientAddr netip.Addr
+	// Device is the device token of an earlier sign-in, if the client has
+	// one (ConsoleSession.DeviceToken); anything else is ignored.
+	Device string
 }
 
 // console holds the sign-in state of an Engine.
 type console struct {
-	idle, lifetime time.Duration
-	addrs          *addrLimiter
-	accounts       *keyedLimiter[[16]byte]
-	hash           *hasher
+	idle, lifetime, touch time.Duration
+	addrs                 *addrLimiter
+	nets                  *keyedLimiter[netip.Prefix]
+	accounts, devices     *keyedLimiter[[16]byte]
+	hash                  *hasher
 }
 
 func newConsole(cfg ConsoleConfig) (*console, error) {
@@ -138,6 +171,10 @@ func newConsole(cfg ConsoleConfig) (*console, error) {
 	if addr.Limit <= 0 {
 		addr = tenant.Rate{Limit: 10, Window: 15 * time.Minute, Burst: 10}
 	}
+	nets := cfg.SignInNetworkLimit
+	if nets.Limit <= 0 {
+		nets = tenant.Rate{Limit: 100, Window: 15 * time.Minute, Burst: 100}
+	}
 	account := cfg.SignInAccountLimit
 	if account.Limit <= 0 {
 		account = tenant.Rate{Limit: 30, Window: 15 * time.Minute, Burst: 30}
@@ -146,13 +183,28 @@ func newConsole(cfg ConsoleConfig) (*console, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &console{
+	c := &console{
 		idle:     orDefault(cfg.SessionIdleTimeout, 30*time.Minute),
 		lifetime: orDefault(cfg.SessionLifetime, 12*time.Hour),
 		addrs:    newAddrLimiter(addr),
-		accounts: newKeyedLimiter(account, func(k [16]byte) uint32 { return fnv32(k[:4]) }),
+		nets:     newKeyedLimiter[netip.Prefix](nets),
+		accounts: newKeyedLimiter[[16]byte](account),
+		devices:  newKeyedLimiter[[16]byte](addr),
 		hash:     h,
-	}, nil
+	}
+	c.touch = min(sessionTouchEvery, c.idle/4)
+	return c, nil
+}
+
+// wideNetwork is the key of SignInNetworkLimit: an IPv4 /24, an IPv6 /48.
+func wideNetwork(addr netip.Addr) netip.Prefix {
+	addr = addr.Unmap()
+	bits := 24
+	if addr.Is6() {
+		bits = 48
+	}
+	p, _ := addr.Prefix(bits) // the zero Addr gives the zero Prefix
+	return p
 }
 
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -165,10 +217,44 @@ func (e *Engine) accountKey(tenantID, email string) [16]byte {
 	return k
 }
 
-// userStamp is what a session keeps of its user's password hash: any
-// change of the password (even to the same one: a new salt) changes it.
-func userStamp(ks *keyset, passwordHash string) []byte {
-	return ks.credential.sum(nil, []byte("console-user-stamp"), []byte(passwordHash))
+// userStamp is what a session keeps of its user: any change of the
+// password (even to the same one: a new salt) or of the user's session
+// epoch (role, status, email) changes it.
+func userStamp(ks *keyset, u store.User) []byte {
+	var epoch [8]byte
+	binary.BigEndian.PutUint64(epoch[:], u.SessionEpoch)
+	return ks.credential.sum(nil, []byte("console-user-stamp"), epoch[:], []byte(u.PasswordHash))
+}
+
+// newDeviceToken names a browser that signed in to the account (tenant,
+// email): a random device id and a MAC binding it to the account.
+func (e *Engine) newDeviceToken(tenantID, email string) string {
+	var raw [deviceRaw]byte
+	randomBytes(raw[:16])
+	copy(raw[16:], e.deviceMAC(raw[:16], tenantID, email))
+	return devicePrefix + b32.EncodeToString(raw[:])
+}
+
+func (e *Engine) deviceMAC(id []byte, tenantID, email string) []byte {
+	return e.keys.current.credential.sum(nil, []byte("console-device"), id, []byte(tenantID), []byte{0}, []byte(email))[:16]
+}
+
+// parseDevice returns the id of a device token issued for the account.
+func (e *Engine) parseDevice(token, tenantID, email string) ([16]byte, bool) {
+	var id [16]byte
+	rest, ok := strings.CutPrefix(token, devicePrefix)
+	if !ok || len(rest) != b32.EncodedLen(deviceRaw) {
+		return id, false
+	}
+	var raw [deviceRaw]byte
+	if n, ok := decodeBase32(raw[:], rest); !ok || n != deviceRaw {
+		return id, false
+	}
+	if subtle.ConstantTimeCompare(e.deviceMAC(raw[:16], tenantID, email), raw[16:]) != 1 {
+		return id, false
+	}
+	copy(id[:], raw[:16])
+	return id, true
 }
 
 func sessionDigest(ks *keyset, id uuid.UUID, secret *[secretLen]byte) []byte {
@@ -190,10 +276,8 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 	c := e.console
 	email := normalizeEmail(in.Email)
 	now := e.clock()
-	if err := c.addrs.keyed.admit(network(in.ClientAddr), now); err != nil {
-		return nil, Secret{}, err
-	}
-	if err := c.accounts.admit(e.accountKey(in.TenantID, email), now); err != nil {
+	charged, err := e.chargeSignIn(ctx, in.TenantID, email, in.ClientAddr, in.Device, now)
+	if err != nil {
 		return nil, Secret{}, err
 	}
 	password := in.Password.Reveal()
@@ -242,10 +326,14 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 		stored = c.hash.dummy
 	}
 	if err := c.hash.acquire(ctx); err != nil {
+		charged.refund(now)
 		return nil, Secret{}, err
 	}
 	match := c.hash.verify(stored, []byte(password))
 	c.hash.release()
+	if match && !noUser && u.PasswordHash != "" && u.Status == store.UserActive && u.Role == store.RoleAdmin {
+		charged.refund(now)
+	}
 	switch {
 	case noUser:
 		return fail(ReasonNoSuchUser)
@@ -267,7 +355,7 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 	rec := store.ConsoleSession{
 		TenantID: t.ID, ID: id.String(), UserID: u.ID,
 		SecretDigest: sessionDigest(ks, id, &secret), KeyID: ks.id,
-		UserStamp: userStamp(ks, u.PasswordHash), Status: store.SessionActive,
+		UserStamp: userStamp(ks, u), Status: store.SessionActive,
 		ClientAddr: addrString(in.ClientAddr), CreatedAt: now, LastSeenAt: now,
 		IdleExpiresAt: now.Add(c.idle), ExpiresAt: now.Add(c.lifetime),
 	}
@@ -278,7 +366,7 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 		TenantID: t.ID, Type: EventSignedIn, Actor: "user:" + u.ID, ClientAddr: addrString(in.ClientAddr),
 		Details: map[string]string{"session": rec.ID},
 	}
-	err := e.update(ctx, func(tx store.Tx) error {
+	err = e.update(ctx, func(tx store.Tx) error {
 		if err := tx.Tenant(t.ID).ConsoleSessions().Create(ctx, rec); err != nil {
 			return err
 		}
@@ -288,34 +376,110 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 		return nil, Secret{}, err
 	}
 	e.audit.published(ev)
-	return e.sessionView(ks, rec, u), NewSecret(encodeSplit(sessionPrefix, id, &secret)), nil
+	view := e.sessionView(ks, rec, u, sessionProof{id: id, secret: secret})
+	view.device = e.newDeviceToken(t.ID, email)
+	return view, NewSecret(encodeSplit(sessionPrefix, id, &secret)), nil
 }
 
-func (e *Engine) sessionView(ks *keyset, rec store.ConsoleSession, u store.User) *ConsoleSession {
-	return &ConsoleSession{
-		ID: rec.ID, TenantID: rec.TenantID, UserID: rec.UserID, Email: u.Email, Name: u.Name,
-		CreatedAt: rec.CreatedAt, IdleExpiresAt: rec.IdleExpiresAt, ExpiresAt: rec.ExpiresAt,
-		csrf: base64.RawURLEncoding.EncodeToString(ks.credential.sum(nil, []byte("console-csrf"), []byte(rec.ID))),
+// signInCharge is what one sign-in attempt was charged, to give back if
+// it succeeds.
+type signInCharge struct {
+	c         *console
+	addr, net netip.Prefix
+	key       [16]byte
+	device    bool
+}
+
+func (s signInCharge) refund(now time.Time) {
+	s.c.addrs.keyed.refund(s.addr, now)
+	s.c.nets.refund(s.net, now)
+	if s.device {
+		s.c.devices.refund(s.key, now)
+	} else {
+		s.c.accounts.refund(s.key, now)
 	}
 }
 
-// loadSession resolves a session cookie to its live record and user, or
-// ErrInvalidSession.
-func (e *Engine) loadSession(ctx context.Context, cookie string, now time.Time) (*keyset, store.ConsoleSession, store.User, error) {
+// chargeSignIn charges one attempt to the client's network, its wider
+// network and the account (or the device, when the attempt brings a valid
+// device token for the account), before any hash runs. A refusal by the
+// account's budget is audited: it is what guessing from many addresses
+// looks like.
+func (e *Engine) chargeSignIn(ctx context.Context, tenantID, email string, addr netip.Addr, device string, now time.Time) (signInCharge, error) {
+	c := e.console
+	ch := signInCharge{c: c, addr: network(addr), net: wideNetwork(addr)}
+	if err := c.addrs.keyed.admit(ch.addr, now); err != nil {
+		return ch, err
+	}
+	if err := c.nets.admit(ch.net, now); err != nil {
+		c.addrs.keyed.refund(ch.addr, now)
+		return ch, err
+	}
+	var err error
+	if id, ok := e.parseDevice(device, tenantID, email); ok {
+		ch.key, ch.device = id, true
+		err = c.devices.admit(id, now)
+	} else {
+		ch.key = e.accountKey(tenantID, email)
+		if err = c.accounts.admit(ch.key, now); err != nil {
+			e.signInThrottled(ctx, tenantID, addr)
+		}
+	}
+	if err != nil {
+		c.addrs.keyed.refund(ch.addr, now)
+		c.nets.refund(ch.net, now)
+	}
+	return ch, err
+}
+
+// signInThrottled audits a refusal by an account's budget, in tenants that
+// exist (the audit log is per tenant; an unknown one has none).
+func (e *Engine) signInThrottled(ctx context.Context, tenantID string, addr netip.Addr) {
+	if checkTenantID(tenantID) != nil {
+		return
+	}
+	if _, err := e.tenantState(ctx, tenantID); err != nil {
+		return
+	}
+	ev := Event{
+		TenantID: tenantID, Type: EventSignInThrottled, Severity: store.SeverityWarning,
+		ClientAddr: addrString(addr), Reason: "account_limit",
+	}
+	e.audit.enqueue(ev)
+	e.alerts.failed(e, ev)
+}
+
+func (e *Engine) sessionView(ks *keyset, rec store.ConsoleSession, u store.User, proof sessionProof) *ConsoleSession {
+	return &ConsoleSession{
+		ID: rec.ID, TenantID: rec.TenantID, UserID: rec.UserID, Email: u.Email, Name: u.Name,
+		CreatedAt: rec.CreatedAt, IdleExpiresAt: rec.IdleExpiresAt, ExpiresAt: rec.ExpiresAt,
+		csrf:  base64.RawURLEncoding.EncodeToString(ks.credential.sum(nil, []byte("console-csrf"), []byte(rec.ID))),
+		proof: proof,
+	}
+}
+
+// loadSession resolves a session cookie to its record and user. With
+// live, the session must also be usable now (active, unexpired, its user
+// an active admin whose password and epoch are those of the sign-in);
+// without, only the cookie's secret is verified (signing out).
+// ErrInvalidSession otherwise.
+func (e *Engine) loadSession(ctx context.Context, proof sessionProof, now time.Time, live bool) (*keyset, store.ConsoleSession, store.User, error) {
 	var (
 		rec store.ConsoleSession
 		u   store.User
 	)
-	id, secret, ok := parseSplit(sessionPrefix, cookie)
-	if !ok {
+	if proof.id == uuid.Nil {
 		return nil, rec, u, ErrInvalidSession
 	}
 	err := e.st.View(ctx, func(tx store.Tx) error {
 		var err error
-		if rec, err = tx.ConsoleSessionByID(ctx, id.String()); err != nil {
+		if rec, err = tx.ConsoleSessionByID(ctx, proof.id.String()); err != nil {
 			return err
 		}
 		u, err = tx.Tenant(rec.TenantID).Users().Get(ctx, rec.UserID)
+		if !live && errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		return err
 	})
 	switch {
@@ -325,16 +489,28 @@ func (e *Engine) loadSession(ctx context.Context, cookie string, now time.Time) 
 		return nil, rec, u, err
 	}
 	ks := e.keys.lookup(rec.KeyID)
+	if ks == nil || subtle.ConstantTimeCompare(sessionDigest(ks, proof.id, &proof.secret), rec.SecretDigest) != 1 {
+		return nil, rec, u, ErrInvalidSession
+	}
+	if !live {
+		return ks, rec, u, nil
+	}
 	switch {
-	case ks == nil,
-		subtle.ConstantTimeCompare(sessionDigest(ks, id, &secret), rec.SecretDigest) != 1,
-		rec.Status != store.SessionActive,
+	case rec.Status != store.SessionActive,
 		!now.Before(rec.ExpiresAt), !now.Before(rec.IdleExpiresAt),
 		u.Status != store.UserActive, u.Role != store.RoleAdmin, u.PasswordHash == "",
-		subtle.ConstantTimeCompare(userStamp(ks, u.PasswordHash), rec.UserStamp) != 1:
+		subtle.ConstantTimeCompare(userStamp(ks, u), rec.UserStamp) != 1:
 		return nil, rec, u, ErrInvalidSession
 	}
 	return ks, rec, u, nil
+}
+
+func parseSession(cookie string) sessionProof {
+	id, secret, ok := parseSplit(sessionPrefix, cookie)
+	if !ok {
+		return sessionProof{}
+	}
+	return sessionProof{id: id, secret: secret}
 }
 
 // AuthenticateSession resolves a console session cookie to its signed-in
@@ -347,11 +523,12 @@ func (e *Engine) AuthenticateSession(ctx context.Context, cookie string, clientA
 		return nil, ErrClosed
 	}
 	now := e.clock()
-	ks, rec, u, err := e.loadSession(ctx, cookie, now)
+	proof := parseSession(cookie)
+	ks, rec, u, err := e.loadSession(ctx, proof, now, true)
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(rec.LastSeenAt) >= sessionTouchEvery {
+	if now.Sub(rec.LastSeenAt) >= e.console.touch {
 		idle := now.Add(e.console.idle)
 		if idle.After(rec.ExpiresAt) {
 			idle = rec.ExpiresAt
@@ -375,16 +552,17 @@ func (e *Engine) AuthenticateSession(ctx context.Context, cookie string, clientA
 			return nil, err
 		}
 	}
-	return e.sessionView(ks, rec, u), nil
+	return e.sessionView(ks, rec, u, proof), nil
 }
 
-// SignOut ends the session of cookie. Signing out a session that is
-// already invalid is not an error: the outcome is the same.
+// SignOut ends the session of cookie, whatever state its user is in, so a
+// session refused today cannot come back when its user does. Signing out
+// a cookie that names no session is not an error: the outcome is the same.
 func (e *Engine) SignOut(ctx context.Context, cookie string, clientAddr netip.Addr) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	_, rec, _, err := e.loadSession(ctx, cookie, e.clock())
+	_, rec, _, err := e.loadSession(ctx, parseSession(cookie), e.clock(), false)
 	if errors.Is(err, ErrInvalidSession) {
 		return nil
 	}
@@ -413,18 +591,26 @@ func (e *Engine) endSession(ctx context.Context, rec store.ConsoleSession, reaso
 }
 
 // SetPassword sets the console password of a user of the tenant (tenant
-// admins and the system only: no token can set a password). The password
-// must have at least 12 characters and at most 256 bytes. Every console
-// session of the user ends at once. A member may have a password, but
-// only admins can sign in with one.
+// admins and the system only: no token can set a password). An admin sets
+// others' passwords; their own they change with ChangePassword, which asks
+// for the current one, so a borrowed session cannot take the account. The
+// password must have at least 12 characters and at most 256 bytes. Every
+// console session of the user ends at once. A member may have a password,
+// but only admins can sign in with one.
 func (e *Engine) SetPassword(ctx context.Context, actor Actor, tenantID, userID string, password Secret) error {
 	if err := e.authorize(ctx, actor, tenantID, OpSetPassword); err != nil {
 		return e.adminOnlyError(err, actor, OpSetPassword)
 	}
-	return e.setPassword(ctx, actorName(actor), tenantID, userID, password)
+	if a, ok := actor.(Admin); ok && a.UserID == userID {
+		return fmt.Errorf("%w: administrators change their own password with ChangePassword", ErrAccessDenied)
+	}
+	return e.setPassword(ctx, actorName(actor), tenantID, userID, password, "")
 }
 
-func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string, password Secret) error {
+// setPassword hashes and stores password. With ifHash set, the user's
+// stored hash must still be it (a change proven by the current password
+// must not overwrite a reset made meanwhile).
+func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string, password Secret, ifHash string) error {
 	if err := checkPassword(password.Reveal()); err != nil {
 		return err
 	}
@@ -436,6 +622,9 @@ func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string
 	c.hash.release()
 	ev := Event{TenantID: tenantID, Type: EventPasswordChanged, Actor: actor, Details: map[string]string{"user": userID}}
 	_, err := changeRecord(ctx, e, tenantID, userID, usersColl, &ev, func(_ store.TenantTx, u *store.User) error {
+		if ifHash != "" && u.PasswordHash != ifHash {
+			return ErrSignInFailed
+		}
 		u.PasswordHash = encoded
 		return nil
 	})
@@ -443,9 +632,11 @@ func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string
 }
 
 // ChangePassword lets a signed-in administrator change their own
-// password, proving the current one. Every session of the user ends,
-// this one too: the console signs in again. A wrong current password is
-// ErrSignInFailed and counts against the account's sign-in limit.
+// password, proving the current one. s must come from AuthenticateSession
+// (or SignIn) and still be live. Every session of the user ends, this one
+// too: the console signs in again. The attempt is charged like a sign-in
+// (the client's networks and the account) before the hash; a wrong
+// current password is ErrSignInFailed.
 func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current, next Secret, clientAddr netip.Addr) error {
 	if e.closed.Load() {
 		return ErrClosed
@@ -456,39 +647,37 @@ func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current,
 	if err := checkPassword(next.Reveal()); err != nil {
 		return err
 	}
-	c := e.console
 	now := e.clock()
-	if err := c.accounts.admit(e.accountKey(s.TenantID, normalizeEmail(s.Email)), now); err != nil {
+	_, rec, u, err := e.loadSession(ctx, s.proof, now, true)
+	if err != nil {
 		return err
 	}
-	var u store.User
-	err := e.st.View(ctx, func(tx store.Tx) error {
-		var err error
-		u, err = tx.Tenant(s.TenantID).Users().Get(ctx, s.UserID)
-		return err
-	})
+	charged, err := e.chargeSignIn(ctx, rec.TenantID, u.Email, clientAddr, "", now)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	cur := current.Reveal()
-	if len(cur) > passwordMaxLen || u.PasswordHash == "" {
+	if len(cur) > passwordMaxLen {
 		return ErrSignInFailed
 	}
+	c := e.console
 	if err := c.hash.acquire(ctx); err != nil {
+		charged.refund(now)
 		return err
 	}
 	ok := c.hash.verify(u.PasswordHash, []byte(cur))
 	c.hash.release()
 	if !ok {
 		ev := Event{
-			TenantID: s.TenantID, Type: EventSignInFailed, Severity: store.SeverityWarning,
-			Actor: "user:" + s.UserID, ClientAddr: addrString(clientAddr), Reason: ReasonBadPassword,
+			TenantID: rec.TenantID, Type: EventSignInFailed, Severity: store.SeverityWarning,
+			Actor: "user:" + u.ID, ClientAddr: addrString(clientAddr), Reason: ReasonBadPassword,
 		}
 		e.audit.enqueue(ev)
 		e.alerts.failed(e, ev)
 		return ErrSignInFailed
 	}
-	return e.setPassword(ctx, "user:"+s.UserID, s.TenantID, s.UserID, next)
+	charged.refund(now)
+	return e.setPassword(ctx, "user:"+u.ID, rec.TenantID, u.ID, next, u.PasswordHash)
 }
 
 // QuotaStatus is one of a tenant's limits and how much of it is left.

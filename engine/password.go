@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
+	"github.com/licensekit/licensekit/tenant"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -33,10 +35,16 @@ const (
 	saltLen        = 16
 	passwordKeyLen = 32
 
-	// Bounds on the parameters read back from a stored hash, so that a
+	// Bounds on the parameters: configured ones, and those read back from
+	// a stored hash (also at most 4× the configured cost), so that a
 	// corrupted record cannot make one sign-in allocate gigabytes.
-	maxHashMemoryKiB  = 1 << 20 // 1 GiB
-	maxHashIterations = 64
+	maxHashMemoryKiB   = 1 << 20 // 1 GiB
+	maxHashIterations  = 64
+	maxHashParallelism = 16
+	storedCostFactor   = 4
+	// maxHashWaitersPer bounds, per hashing slot, the sign-ins waiting for
+	// one; beyond it SignIn refuses at once rather than queue without end.
+	maxHashWaitersPer = 8
 )
 
 func (p PasswordHashing) withDefaults() (PasswordHashing, error) {
@@ -49,8 +57,9 @@ func (p PasswordHashing) withDefaults() (PasswordHashing, error) {
 	if p.Parallelism == 0 {
 		p.Parallelism = 1
 	}
-	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > maxHashMemoryKiB || p.Iterations > maxHashIterations {
-		return p, fmt.Errorf("engine: Config.Console.PasswordHashing: memory must be 8×parallelism to %d KiB, iterations at most %d", maxHashMemoryKiB, maxHashIterations)
+	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > maxHashMemoryKiB || p.Iterations > maxHashIterations || p.Parallelism > maxHashParallelism {
+		return p, fmt.Errorf("engine: Config.Console.PasswordHashing: memory must be 8×parallelism to %d KiB, iterations at most %d, parallelism at most %d",
+			maxHashMemoryKiB, maxHashIterations, maxHashParallelism)
 	}
 	return p, nil
 }
@@ -59,8 +68,10 @@ func (p PasswordHashing) withDefaults() (PasswordHashing, error) {
 // takes MemoryKiB of memory, so an unbounded number in flight would let a
 // burst of sign-ins exhaust the host's memory.
 type hasher struct {
-	params PasswordHashing
-	slots  chan struct{}
+	params  PasswordHashing
+	slots   chan struct{}
+	waiting atomic.Int64
+	maxWait int64
 	// dummy is a hash of nothing anyone knows, verified when the account
 	// does not exist, so an unknown email costs the same time as a wrong
 	// password.
@@ -77,15 +88,30 @@ func newHasher(p PasswordHashing, concurrency int) (*hasher, error) {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	h := &hasher{params: p, slots: make(chan struct{}, concurrency)}
+	h := &hasher{params: p, slots: make(chan struct{}, concurrency), maxWait: int64(concurrency * maxHashWaitersPer)}
 	var secret [secretLen]byte
 	randomBytes(secret[:])
 	h.dummy = h.encode(secret[:])
 	return h, nil
 }
 
-// acquire waits for a free hashing slot, or for ctx.
+// errHashesBusy: every hashing slot is taken and too many wait already.
+var errHashesBusy = &LimitError{Kind: ErrTooManyAttempts, Decision: tenant.Decision{RetryAfter: time.Second}}
+
+// acquire waits for a free hashing slot, or for ctx. When too many wait
+// already it refuses at once (a *LimitError), so a flood of sign-ins
+// costs bounded memory and goroutines rather than an unbounded queue.
 func (h *hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.waiting.Add(1) > h.maxWait {
+		h.waiting.Add(-1)
+		return errHashesBusy
+	}
+	defer h.waiting.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 		return nil
@@ -112,7 +138,7 @@ func (h *hasher) encode(password []byte) string {
 // constant time. A malformed hash matches nothing. The caller holds a slot.
 func (h *hasher) verify(encoded string, password []byte) bool {
 	mem, iter, par, salt, want, ok := parseArgon2id(encoded)
-	if !ok {
+	if !ok || mem > storedCostFactor*h.params.MemoryKiB || iter > storedCostFactor*h.params.Iterations {
 		return false
 	}
 	h.computed.Add(1)
@@ -143,8 +169,8 @@ func parseArgon2id(s string) (mem, iter uint32, par uint8, salt, key []byte, ok 
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(f[4])
 	key, err2 := base64.RawStdEncoding.DecodeString(f[5])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 || len(key) > 64 ||
-		p < 1 || p > 255 || t < 1 || t > maxHashIterations || m < 8*p || m > maxHashMemoryKiB {
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(salt) > 64 || len(key) < 16 || len(key) > 64 ||
+		p < 1 || p > maxHashParallelism || t < 1 || t > maxHashIterations || m < 8*p || m > maxHashMemoryKiB {
 		return 0, 0, 0, nil, nil, false
 	}
 	return uint32(m), uint32(t), uint8(p), salt, key, true

@@ -218,18 +218,21 @@ func (e *Engine) UpdateUser(ctx context.Context, actor Actor, tenantID, id strin
 		if p.Name != nil {
 			r.Name = name
 		}
-		if p.Email != nil {
+		if p.Email != nil && email != r.Email {
 			r.Email = email
+			r.SessionEpoch++
 		}
 		if p.Role != nil && *p.Role != r.Role {
 			// A change of role is a change of privileges.
 			ev.Details["role_before"], ev.Details["role"] = string(r.Role), string(*p.Role)
 			ev.Severity = store.SeverityWarning
 			r.Role = *p.Role
+			r.SessionEpoch++ // ends the user's console sessions, for good
 		}
 		if p.Status != nil && *p.Status != r.Status {
 			ev.Details["status_before"], ev.Details["status"] = string(r.Status), string(*p.Status)
 			r.Status = *p.Status
+			r.SessionEpoch++
 		}
 		return nil
 	})

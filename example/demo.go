@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,8 @@ type demoCredentials struct {
 	UserToken   string `json:"user_token"`
 	LicenseKey  string `json:"license_key"`
 	AdminEmail  string `json:"admin_email"`
+	// AdminPassword signs the demo admin in to the admin console.
+	AdminPassword string `json:"admin_password"`
 }
 
 // seedDemo creates the demo tenant when it does not exist yet and returns
@@ -93,6 +96,13 @@ func createDemo(ctx context.Context, eng *engine.Engine, limits tenant.Limits) (
 		return nil, err
 	}
 
+	// The admin's console password: random, shown once. The store keeps
+	// only its argon2id hash.
+	password := newDemoPassword()
+	if err := eng.SetPassword(ctx, sys, demoTenant, user.ID, engine.NewSecret(password)); err != nil {
+		return nil, err
+	}
+
 	// From here on, act as the tenant's administrator, as the host's admin
 	// console would.
 	admin := engine.Admin{TenantID: demoTenant, UserID: user.ID}
@@ -130,13 +140,18 @@ func createDemo(ctx context.Context, eng *engine.Engine, limits tenant.Limits) (
 	}
 	// Reveal: the one place the secrets leave their [REDACTED] wrappers.
 	return &demoCredentials{
-		TenantID:    demoTenant,
-		UserTokenID: token.Token.ID,
-		UserToken:   token.Credential.Reveal(),
-		LicenseKey:  license.Key.Reveal(),
-		AdminEmail:  demoAdminEmail,
+		TenantID:      demoTenant,
+		UserTokenID:   token.Token.ID,
+		UserToken:     token.Credential.Reveal(),
+		LicenseKey:    license.Key.Reveal(),
+		AdminEmail:    demoAdminEmail,
+		AdminPassword: password,
 	}, nil
 }
+
+// newDemoPassword returns 26 random base32 characters (128 bits) from
+// crypto/rand.
+func newDemoPassword() string { return rand.Text() }
 
 // printDemo prints the "try it" banner after seeding and writes the
 // credentials file, or says where the secrets went on later starts.
@@ -151,6 +166,7 @@ func printDemo(w io.Writer, log *slog.Logger, base string, creds *demoCredential
 	}
 	fmt.Fprintf(w, "Seeded the demo tenant %q. Its secrets are shown only this once:\n", demoTenant)
 	fmt.Fprintf(w, "  admin user     %s\n", creds.AdminEmail)
+	fmt.Fprintf(w, "  admin password %s (sign in at %s/console/ with tenant %q)\n", creds.AdminPassword, base, demoTenant)
 	fmt.Fprintf(w, "  user token id  %s\n", creds.UserTokenID)
 	fmt.Fprintf(w, "  user token     %s (the 13 product permissions + customers:edit)\n", creds.UserToken)
 	fmt.Fprintf(w, "  license key    %s\n", creds.LicenseKey)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/licensekit/licensekit/engine"
 	"github.com/licensekit/licensekit/httpadapter"
+	"github.com/licensekit/licensekit/httpadapter/console"
 	"github.com/licensekit/licensekit/permission"
 	"github.com/licensekit/licensekit/store"
 	"github.com/licensekit/licensekit/store/badgerstore"
@@ -161,8 +162,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// HTTP: the API under /v1 and the host's own routes on the host's mux.
 	// The adapter's middleware guards a host route with the same tokens.
 	api := httpadapter.New(eng, httpadapter.Options{Logger: log})
+	// The admin console: administrators sign in with email and password
+	// and manage users and user tokens. It resolves client addresses
+	// through the adapter, so both believe the same proxies.
+	con, err := console.New(eng, console.Options{Adapter: api, Logger: log})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
+	mux.Handle("/console/", con)
 	mux.Handle("GET /hello", api.Require(permission.ViewLicenses)(http.HandlerFunc(hello)))
 
 	srv := &http.Server{
@@ -183,6 +192,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		where = "the PostgreSQL database (drop its licensekit schema)"
 	}
 	printDemo(stdout, log, base, demo, *credsFile, where)
+	fmt.Fprintf(stdout, "admin console at %s/console/\n", base)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
 	log.Info("serving", "addr", bound.String(), "scheme", scheme, "data", *dataDir)
 

@@ -32,7 +32,11 @@ type User struct {
 	Status   UserStatus `json:"status"`
 	// PasswordHash is an encoded password hash (argon2id) for the admin
 	// console; empty when the user cannot sign in.
-	PasswordHash string    `json:"password_hash,omitempty"`
+	PasswordHash string `json:"password_hash,omitempty"`
+	// SessionEpoch counts changes of the user's role, status or email:
+	// console sessions remember it, so such a change ends them for good
+	// (undoing the change does not bring them back).
+	SessionEpoch uint64    `json:"session_epoch,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }

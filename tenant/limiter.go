@@ -222,6 +222,29 @@ func (p *params) deny(t, tat int64, retry time.Duration) Decision {
 	}
 }
 
+// Refund gives back n requests admitted earlier, at now: the TAT moves back
+// by n emission intervals, never before now, so a refund restores what was
+// charged and never banks credit beyond a full bucket. It is for callers
+// that charge an attempt before doing costly work and then find it should
+// not have counted (a successful sign-in). n <= 0 changes nothing.
+func (l *Limiter) Refund(now time.Time, n int64) {
+	p := l.p.Load()
+	if p == nil || p.interval == 0 || n <= 0 {
+		return
+	}
+	t := unixNanos(now)
+	dec := min(n, p.burst) * p.interval
+	for {
+		old := l.tat.Load()
+		if old <= t {
+			return
+		}
+		if l.tat.CompareAndSwap(old, max(old-dec, t)) {
+			return
+		}
+	}
+}
+
 // State returns a snapshot of the limiter's state for persistence.
 func (l *Limiter) State() LimiterState {
 	tat := l.tat.Load()

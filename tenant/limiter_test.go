@@ -506,3 +506,34 @@ func TestLimiterChangeRateKeepsCount(t *testing.T) {
 	require.True(t, l.Allow(now).Allowed, "unlimited counted nothing")
 	require.False(t, l.Allow(now).Allowed)
 }
+
+func TestLimiterRefund(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := tenant.Rate{Limit: 3, Window: time.Minute, Burst: 3}
+	for _, c := range []struct {
+		name            string
+		charged, refund int64
+		wantRemaining   int64
+	}{
+		{"one of three back", 3, 1, 1},
+		{"all back", 3, 3, 3},
+		{"more than charged stops at full", 1, 5, 3},
+		{"nothing charged", 0, 2, 3},
+		{"zero refund", 2, 0, 1},
+		{"negative refund", 2, -1, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := tenant.NewLimiter(r, tenant.LimiterState{})
+			for range c.charged {
+				require.True(t, l.Allow(now).Allowed)
+			}
+			l.Refund(now, c.refund)
+			require.Equal(t, c.wantRemaining, l.Peek(now).Remaining)
+		})
+	}
+	t.Run("unlimited", func(t *testing.T) {
+		var l tenant.Limiter
+		l.Refund(now, 1)
+		require.True(t, l.Allow(now).Allowed)
+	})
+}

@@ -87,6 +87,7 @@ func newUser(id string, v int) store.User {
 		Role:         store.RoleAdmin,
 		Status:       store.UserActive,
 		PasswordHash: fmt.Sprintf("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$%s%d", short(id), v),
+		SessionEpoch: uint64(5 * v),
 		CreatedAt:    at(v, 0),
 		UpdatedAt:    at(v, 1),
 	}
