@@ -1,14 +1,17 @@
 package console_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/licensekit/licensekit/engine"
 	"github.com/licensekit/licensekit/permission"
 	"github.com/licensekit/licensekit/store"
+	"github.com/licensekit/licensekit/tenant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,9 +82,27 @@ func TestEveryPage(t *testing.T) {
 	f := newFixture(t)
 	b := f.admin()
 	ct := f.token(f.acme, "billing sync", permission.NewSet(permission.ViewUsers, permission.ViewLicenses))
-	_, err := f.eng.Exchange(f.ctx, ct.Token.ID, ct.Credential.Reveal(), apiAddr)
-	require.NoError(t, err)
 	member := f.user(f.acme, "member@acme.test", store.RoleMember, "")
+	// A used token with unused permissions (the review's forms), a
+	// deactivated token and a deactivated user (their other buttons).
+	resp, err := f.eng.Exchange(f.ctx, ct.Token.ID, ct.Credential.Reveal(), apiAddr)
+	require.NoError(t, err)
+	pr, err := f.eng.Authenticate(f.ctx, resp.AccessToken.Reveal(), apiAddr)
+	require.NoError(t, err)
+	_, _, err = f.eng.ListUsers(f.ctx, pr, "acme", store.Page{})
+	require.NoError(t, err)
+	off := f.token(f.acme, "off", permission.Set{})
+	_, err = f.eng.DeactivateUserToken(f.ctx, f.acme, "acme", off.Token.ID)
+	require.NoError(t, err)
+	gone := f.user(f.acme, "gone@acme.test", store.RoleMember, "")
+	deactivated := store.UserDeactivated
+	_, err = f.eng.UpdateUser(f.ctx, f.acme, "acme", gone.ID, engine.UserPatch{Status: &deactivated})
+	require.NoError(t, err)
+	_, err = f.eng.SetTenantLicense(f.ctx, engine.System(), "globex", tenant.License{Plan: "pro", Status: tenant.StatusSuspended,
+		Limits: tenant.Limits{APIRequests: 100, Validations: 10, MaxUsers: 5}})
+	require.NoError(t, err)
+	globex := f.browser()
+	require.Equal(t, http.StatusSeeOther, globex.signIn("globex", "admin@globex.test", adminPassword).Code)
 
 	anon := f.browser()
 	pages := []struct {
@@ -101,6 +122,12 @@ func TestEveryPage(t *testing.T) {
 		{"token create bad", b, "POST", "tokens/new", url.Values{"name": {"x"}, "owner": {f.acme.UserID}, "cidrs": {"nope"}}, 400},
 		{"credential", b, "POST", "tokens/new", url.Values{"name": {"ci"}, "owner": {f.acme.UserID}, "perm": {"users:view"}}, 200},
 		{"token", b, "GET", "tokens/" + ct.Token.ID, nil, 200},
+		{"token deactivated", b, "GET", "tokens/" + off.Token.ID, nil, 200},
+		{"user deactivated", b, "GET", "users/" + gone.ID, nil, 200},
+		{"tenant suspended", globex, "GET", "tenant", nil, 200},
+		{"own password here", b, "POST", "users/" + f.acme.UserID + "/password", url.Values{"password": {"long enough password"}}, 403},
+		{"user password bad", b, "POST", "users/" + member.ID + "/password", url.Values{"password": {"short"}}, 400},
+		{"user edit bad", b, "POST", "users/" + member.ID, url.Values{"name": {""}, "role": {"member"}}, 400},
 		{"token rotate confirm", b, "GET", "tokens/" + ct.Token.ID + "/rotate", nil, 200},
 		{"token delete confirm", b, "GET", "tokens/" + ct.Token.ID + "/delete", nil, 200},
 		{"users", b, "GET", "users", nil, 200},
@@ -133,4 +160,9 @@ func TestEveryPage(t *testing.T) {
 			requireCleanHTML(t, p.name, rec.Body.String())
 		})
 	}
+	// The pages that show conditional parts did show them.
+	require.Contains(t, b.get(prefix+"review").Body.String(), `id="remove-unused-`+ct.Token.ID+`"`)
+	require.Contains(t, b.get(prefix+"tokens/"+off.Token.ID).Body.String(), `id="reactivate-token"`)
+	require.Contains(t, b.get(prefix+"users/"+gone.ID).Body.String(), `id="reactivate-user"`)
+	require.Contains(t, globex.get(prefix+"tenant").Body.String(), `id="license-problem"`)
 }

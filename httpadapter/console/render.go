@@ -93,6 +93,7 @@ func (c *Console) parseTemplates() (map[string]*template.Template, error) {
 		"permID": permID,
 		"perms":  func(s permission.Set) []permission.Permission { return s.Permissions() },
 		"join":   strings.Join,
+		"words":  func(s engine.Finding) string { return strings.ReplaceAll(string(s), "_", " ") },
 		"quota": func(name string, q engine.QuotaStatus) quotaRow {
 			return quotaRow{Name: name, Q: q}
 		},
