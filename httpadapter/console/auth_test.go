@@ -115,6 +115,7 @@ func TestSignInCookie(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, withConsole(consoleOptions(tc.secure)))
 			var values []string
+			ids := map[string]bool{}
 			for range 3 {
 				b := f.browser()
 				b.tls = tc.tls
@@ -148,6 +149,10 @@ func TestSignInCookie(t *testing.T) {
 				require.True(t, strings.HasPrefix(dev.Value, "lkcd_"))
 				require.True(t, strings.HasPrefix(ck.Value, "lkcs_"))
 				values = append(values, ck.Value)
+				sess, err := f.eng.AuthenticateSession(f.ctx, ck.Value, apiAddr)
+				require.NoError(t, err)
+				require.False(t, ids[sess.ID], "a new session id at every sign-in")
+				ids[sess.ID] = true
 				// The cookie works.
 				require.Equal(t, http.StatusOK, b.get(prefix+"tokens").Code)
 			}

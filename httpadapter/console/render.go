@@ -232,7 +232,11 @@ func inputMessage(err error) string {
 	if msg == "" {
 		return "The input is invalid."
 	}
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // --- assets -------------------------------------------------------------------
