@@ -47,7 +47,14 @@
 // (Secure, Path=/); over plain HTTP it is "lk_console" with the prefix as
 // its path. Sign-out, a password change, a role change and deactivating
 // the user end sessions at once. Sign-in is throttled per address and per
-// account by the engine before the password hash runs.
+// account by the engine before the password hash runs; a second,
+// long-lived cookie ("lk_console_device", with the same attributes) holds
+// the engine's device token, so a browser that signed in to an account
+// before is charged its own budget and guessers elsewhere cannot lock the
+// account's owner out. It grants nothing by itself.
+//
+// Options.SecureCookies makes the cookies Secure (and __Host-) when a
+// reverse proxy terminates TLS in front of the host.
 //
 // Every unsafe request passes http.CrossOriginProtection (Sec-Fetch-Site,
 // Origin), and every form of a signed-in page carries the session's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +65,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	eng   *engine.Engine
+	store *failingStore
 	clock *manualClock
 	con   *console.Console
 	acme  engine.Admin
@@ -81,7 +84,7 @@ func newFixture(t *testing.T, opts ...func(*fixtureOpts)) *fixture {
 		fn(&o)
 	}
 	clock := &manualClock{now: fixtureStart}
-	st := memstore.New()
+	st := &failingStore{Store: memstore.New()}
 	cfg := engine.Config{
 		Store: st, MasterKey: testMasterKey, Clock: clock.Now,
 		Console: engine.ConsoleConfig{PasswordHashing: fastHashing},
@@ -95,7 +98,7 @@ func newFixture(t *testing.T, opts ...func(*fixtureOpts)) *fixture {
 		require.NoError(t, eng.Close())
 		require.NoError(t, st.Close())
 	})
-	f := &fixture{t: t, ctx: context.Background(), eng: eng, clock: clock}
+	f := &fixture{t: t, ctx: context.Background(), eng: eng, store: st, clock: clock}
 	f.acme = f.addTenant("acme")
 	f.other = f.addTenant("globex")
 	copts := o.console
@@ -149,6 +152,29 @@ func (f *fixture) token(admin engine.Admin, name string, perms permission.Set) e
 	})
 	require.NoError(f.t, err)
 	return ct
+}
+
+// failingStore is a store whose transactions fail on demand, for the
+// console's answer to internal errors.
+type failingStore struct {
+	store.Store
+	fail atomic.Bool
+}
+
+var errInjected = errors.New("injected store failure")
+
+func (s *failingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	if s.fail.Load() {
+		return errInjected
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s *failingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.fail.Load() {
+		return errInjected
+	}
+	return s.Store.Update(ctx, fn)
 }
 
 // consoleOpts names console.Options in tests.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -187,6 +188,17 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request, q *request) {
 // serverError logs err (which never holds a secret: the engine's errors
 // don't) and shows a page without it.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, q *request, err error) {
+	switch {
+	case errors.Is(err, engine.ErrClosed):
+		// The host is shutting down: not the console's failure.
+		w.Header().Set("Retry-After", "5")
+		c.errorPage(w, r, q, http.StatusServiceUnavailable, "Unavailable", "The service is shutting down. Try again in a moment.")
+		return
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The browser went away; nobody reads the answer.
+		c.errorPage(w, r, q, http.StatusServiceUnavailable, "Unavailable", "The request was cancelled.")
+		return
+	}
 	c.log.ErrorContext(r.Context(), "console: internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	c.errorPage(w, r, q, http.StatusInternalServerError, "Something went wrong",
 		"The console could not complete the request. Try again; if it keeps failing, the host's logs say more.")
