@@ -16,7 +16,7 @@ import (
 // forms and pages do not share request state.
 func TestConcurrentUse(t *testing.T) {
 	f := newFixture(t)
-	const n = 8
+	const n = 4
 	browsers := make([]*browser, n)
 	for i := range browsers {
 		browsers[i] = f.admin()
@@ -26,7 +26,7 @@ func TestConcurrentUse(t *testing.T) {
 	codes := make([][]int, n)
 	for i, b := range browsers {
 		wg.Go(func() {
-			for j := range 5 {
+			for j := range 3 {
 				rec := b.post(prefix+"tokens/new", url.Values{
 					"name": {"t" + strconv.Itoa(i) + "-" + strconv.Itoa(j)}, "owner": {f.acme.UserID}, "perm": {"users:view"},
 				})
@@ -45,7 +45,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	tokens, _, err := f.eng.ListUserTokens(f.ctx, f.acme, "acme", store.Page{})
 	require.NoError(t, err)
-	require.Len(t, tokens, n*5)
+	require.Len(t, tokens, n*3)
 	for _, tok := range tokens {
 		require.True(t, tok.Permissions.Equal(permission.NewSet(permission.ViewUsers)))
 	}
