@@ -525,3 +525,30 @@ func TestStoredHashCostIsBounded(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrSignInFailed)
 	require.Equal(t, before, engine.PasswordHashes(f.eng))
 }
+
+func TestSweepPrunesExpiredSessions(t *testing.T) {
+	f := newFixture(t, fastHashing, func(c *engine.Config) { c.Console.SessionLifetime = time.Hour })
+	f.setPassword(f.admin, adminPassword)
+	_, old, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+	require.NoError(t, err)
+	f.clock.Advance(30 * time.Minute)
+	_, fresh, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+	require.NoError(t, err)
+	count := func() int {
+		var n int
+		require.NoError(t, f.st.View(f.ctx, func(tx store.Tx) error {
+			recs, _, err := tx.Tenant(f.tenant).ConsoleSessions().List(f.ctx, store.Page{})
+			n = len(recs)
+			return err
+		}))
+		return n
+	}
+	require.NoError(t, f.eng.Sweep(f.ctx))
+	require.Equal(t, 2, count(), "nothing has expired yet")
+	f.clock.Advance(31 * time.Minute) // the first is past its hour
+	require.NoError(t, f.eng.Sweep(f.ctx))
+	require.Equal(t, 1, count())
+	_, err = f.eng.AuthenticateSession(f.ctx, old.Reveal(), f.addr)
+	require.ErrorIs(t, err, engine.ErrInvalidSession)
+	_ = fresh
+}

@@ -36,6 +36,8 @@ const ReasonUnused = "unused"
 //     reactivation, whichever is later) is deactivated, and the
 //     deactivation is audited (EventTokenDeactivated, actor "system",
 //     reason ReasonUnused). Not applied when usage tracking is disabled.
+//   - Console sessions past their absolute expiry are deleted (they can
+//     never authenticate again).
 //   - Config.AuditRetention: audit events older than it are deleted.
 //     Deletion waits until the oldest event is a little past the
 //     retention (a tenth of it, at most an hour), so that a sweep scans a
@@ -78,6 +80,11 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			}
 			if e.auditRetention > 0 && prune > 0 {
 				n, err := e.pruneAudit(ctx, t.ID, min(prune, maxSweepPrunePerTenant))
+				prune -= n
+				errs = append(errs, err)
+			}
+			if prune > 0 {
+				n, err := e.pruneSessions(ctx, t.ID, min(prune, maxSweepPrunePerTenant))
 				prune -= n
 				errs = append(errs, err)
 			}
@@ -217,6 +224,53 @@ func (e *Engine) pruneAudit(ctx context.Context, tenantID string, limit int) (in
 	if total > 0 {
 		e.log.Info("licensekit: audit events past their retention deleted", "tenant", tenantID, "count", total,
 			"retention", e.auditRetention.String())
+	}
+	return total, nil
+}
+
+// pruneSessions deletes at most limit of the tenant's console sessions
+// past their absolute expiry. A read first finds whether there are any,
+// so a sweep writes nothing for tenants without expired sessions.
+func (e *Engine) pruneSessions(ctx context.Context, tenantID string, limit int) (int, error) {
+	now := e.clock()
+	expired := false
+	page := store.Page{Limit: store.MaxPageLimit}
+	for !expired {
+		var next string
+		err := e.st.View(ctx, func(tx store.Tx) error {
+			recs, n, err := tx.Tenant(tenantID).ConsoleSessions().List(ctx, page)
+			next = n
+			for _, r := range recs {
+				expired = expired || r.ExpiresAt.Before(now)
+			}
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		if next == "" {
+			break
+		}
+		page.After = next
+	}
+	if !expired {
+		return 0, nil
+	}
+	total := 0
+	for total < limit {
+		want, n := min(pruneBatch, limit-total), 0
+		err := e.update(ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.Tenant(tenantID).ConsoleSessions().Prune(ctx, now, want)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < want {
+			break
+		}
 	}
 	return total, nil
 }

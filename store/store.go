@@ -198,9 +198,16 @@ type RefreshFamilies interface {
 }
 
 // ConsoleSessions are unique by ID across all tenants. There is no
-// Delete: a session ends by a status change or by its expiry.
+// Delete: a session ends by a status change or by its expiry. Prune
+// removes sessions past their absolute expiry, which never authenticate
+// again whatever their status, so one that reappeared would still be
+// refused.
 type ConsoleSessions interface {
 	Collection[ConsoleSession]
+	// Prune deletes at most limit of the tenant's sessions whose
+	// ExpiresAt is before before, and returns how many it deleted. The
+	// ID of a pruned session is free again. It touches nothing else.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Audit is the tenant's append-only event log.

@@ -357,9 +357,13 @@ func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	}}
 }
 
+type sessions struct {
+	credentials[store.ConsoleSession]
+}
+
 func (s *scope) ConsoleSessions() store.ConsoleSessions {
 	claim := s.globalIndex(pfxSession, "console session")
-	return credentials[store.ConsoleSession]{collection[store.ConsoleSession]{
+	return sessions{credentials[store.ConsoleSession]{collection[store.ConsoleSession]{
 		s: s, kind: kindSession,
 		idOf:   func(r *store.ConsoleSession) string { return r.ID },
 		tenant: func(r *store.ConsoleSession) *string { return &r.TenantID },
@@ -369,7 +373,44 @@ func (s *scope) ConsoleSessions() store.ConsoleSessions {
 			}
 			return nil
 		},
-	}}
+	}}}
+}
+
+func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	s := k.c.s
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	if err := checkIDs(s.tenantID); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	var doomed []string
+	dir := dirKey(pfxRecord, s.tenantID, kindSession)
+	err := s.txn.Scan(dir, dir, func(_, v []byte) (bool, error) {
+		var cs store.ConsoleSession
+		if err := decode(v, &cs); err != nil {
+			return false, err
+		}
+		if cs.ExpiresAt.Before(before) {
+			doomed = append(doomed, cs.ID)
+		}
+		return len(doomed) < limit, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range doomed {
+		if err := s.txn.Delete(s.recordKey(kindSession, id)); err != nil {
+			return 0, err
+		}
+		if err := s.txn.Delete(key(pfxSession, id)); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
 }
 
 // --- audit -----------------------------------------------------------------
@@ -501,7 +542,7 @@ var (
 	_ store.Licenses        = licenses{}
 	_ store.UserTokens      = credentials[store.UserToken]{}
 	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
-	_ store.ConsoleSessions = credentials[store.ConsoleSession]{}
+	_ store.ConsoleSessions = sessions{}
 	_ store.Audit           = audit{}
 	_ store.Usage           = usage{}
 	_ store.Quotas          = quotas{}

@@ -33,6 +33,7 @@ func Statements(schema string) []Statement {
 		{"auditListByToken", q.auditList[filterToken], []any{tid, "", "token", 10}},
 		{"auditListByAll", q.auditList[filterFrom|filterTo|filterType|filterToken], []any{tid, "", now, now, "type", "token", 10}},
 		{"auditPrune", q.auditPrune, []any{tid, now, 10}},
+		{"sessionPrune", q.sessionPrune, []any{tid, now, 10}},
 		{"usageGet", q.usageGet, []any{tid, id}},
 		{"usageList", q.usageList, []any{tid, "", 10}},
 		{"quotaGet", q.quotaGet, []any{tid, id}},

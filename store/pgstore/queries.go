@@ -35,6 +35,8 @@ type queries struct {
 	plansByProduct string
 
 	auditAppend, auditPrune string
+
+	sessionPrune string
 	// auditList has a statement per combination of filters, so that each
 	// gets a plan of its own.
 	auditList [16]string
@@ -95,7 +97,14 @@ func newQueries(schema string) *queries {
 		"NOT EXISTS (SELECT 1 FROM "+licenses+" o WHERE o.key_digest = $3 AND (o.tenant_id <> $1 OR o.id <> $2))", "")
 	q.tokens = kind(tbl("user_tokens"), nil, "", "")
 	q.families = kind(tbl("refresh_families"), nil, "", "")
-	q.sessions = kind(tbl("console_sessions"), nil, "", "")
+	sessions := tbl("console_sessions")
+	q.sessions = kind(sessions, nil, "", "")
+	// Sessions past their absolute expiry, found through the primary key's
+	// tenant prefix (a tenant holds few sessions: one per sign-in until
+	// the engine's sweep prunes it). Which ones a small limit takes is not
+	// specified.
+	q.sessionPrune = "DELETE FROM " + sessions + " WHERE tenant_id = $1 AND id = ANY (ARRAY (SELECT id FROM " + sessions +
+		" WHERE tenant_id = $1 AND (data->>'expires_at')::timestamptz < $2 LIMIT $3))"
 
 	audit := tbl("audit_events")
 	q.auditAppend = "INSERT INTO " + audit + " (tenant_id, id, time, type, token_id, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING"

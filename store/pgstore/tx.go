@@ -751,12 +751,34 @@ func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	}}}
 }
 
+type sessions struct {
+	credentials[store.ConsoleSession]
+}
+
 func (s *scope) ConsoleSessions() store.ConsoleSessions {
-	return credentials[store.ConsoleSession]{coll[store.ConsoleSession]{s, spec[store.ConsoleSession]{
+	return sessions{credentials[store.ConsoleSession]{coll[store.ConsoleSession]{s, spec[store.ConsoleSession]{
 		what: "console session", q: &s.q.sessions,
 		idOf:   func(r *store.ConsoleSession) string { return r.ID },
 		tenant: func(r *store.ConsoleSession) *string { return &r.TenantID },
-	}}}
+	}}}}
+}
+
+func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	s := k.c.s
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	if err := checkIDs(s.tenantID); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	if err := s.writable(); err != nil {
+		return 0, err
+	}
+	n, err := s.exec(ctx, s.q.sessionPrune, s.tenantID, toMicroCeil(before), limit)
+	return int(n), err
 }
 
 // --- audit -----------------------------------------------------------------
@@ -978,7 +1000,7 @@ var (
 	_ store.Licenses        = coll[store.License]{}
 	_ store.UserTokens      = credentials[store.UserToken]{}
 	_ store.RefreshFamilies = credentials[store.RefreshFamily]{}
-	_ store.ConsoleSessions = credentials[store.ConsoleSession]{}
+	_ store.ConsoleSessions = sessions{}
 	_ store.Audit           = audit{}
 	_ store.Usage           = usage{}
 	_ store.Quotas          = quotas{}

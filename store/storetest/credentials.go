@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -221,6 +223,49 @@ func sessionCases() []Case {
 			requireSame(t, sessionKind.withTenant(ended, tenantA), mustRead(t, s, sessionByID(s1)))
 			require.ErrorIs(t, attempt(t, s, sessionKind.create(tenantA, newSession(s1, 4))), store.ErrAlreadyExists)
 		}},
+		{"ConsoleSessions/Prune", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			var ids []string
+			for i := 1; i <= 6; i++ {
+				cs := newSession(fmt.Sprintf("%s-s%02d", tenantA, i), 2*i) // even: active
+				cs.ExpiresAt = minute(i)
+				ids = append(ids, cs.ID)
+				update(t, s, sessionKind.create(tenantA, cs))
+			}
+			other := newSession(tenantB+"-s01", 1)
+			other.ExpiresAt = minute(1)
+			update(t, s, sessionKind.create(tenantB, other))
+
+			require.Equal(t, 0, pruneSessions(t, s, tenantA, minute(1), 100), "nothing expires before the first")
+			require.Equal(t, 1, pruneSessions(t, s, tenantA, minute(4), 1), "the limit")
+			require.Equal(t, 2, pruneSessions(t, s, tenantA, minute(4), 100), "minutes 1..3; 4 is not before")
+			require.Equal(t, ids[3:], sessionKind.ids(t, s, tenantA))
+			for _, id := range ids[:3] {
+				_, err := read(t, s, sessionByID(id))
+				require.ErrorIs(t, err, store.ErrNotFound, "a pruned session is gone from the ID index")
+			}
+			requireSame(t, sessionKind.withTenant(other, tenantB), mustRead(t, s, sessionByID(other.ID)), "another tenant's session")
+			// A pruned session's ID is free again, in any tenant.
+			update(t, s, sessionKind.create(tenantB, newSession(ids[0], 3)))
+			requireSame(t, sessionKind.want(tenantB, ids[0], 3), mustRead(t, s, sessionByID(ids[0])))
+			require.Equal(t, 0, pruneSessions(t, s, tenantA, minute(4), 0), "a zero limit")
+		}},
+		{"ConsoleSessions/PruneTouchesNothingElse", func(t *testing.T, b Backend) {
+			s := open(t, b)
+			fa := newFixture(tenantA, 1)
+			fb := newFixture(tenantB, 2)
+			fa.write(t, s)
+			fb.write(t, s)
+			before := dumpTenant(t, s, fa)
+			require.Equal(t, len(fa.Sessions), pruneSessions(t, s, tenantA, at(99, 0), 1000))
+			after := dumpTenant(t, s, fa)
+			before.Sessions = nil
+			for id := range before.SessByID {
+				before.SessByID[id] = store.ConsoleSession{}
+			}
+			requireSame(t, before, after, "Prune changed something other than expired sessions")
+			requireSame(t, fb.expect(), dumpTenant(t, s, fb), "Prune in tenant A changed tenant B")
+		}},
 		{"ConsoleSessions/ByIDInvalid", func(t *testing.T, b Backend) {
 			s := open(t, b)
 			for _, bad := range badIDs {
@@ -229,4 +274,15 @@ func sessionCases() []Case {
 			}
 		}},
 	}
+}
+
+func pruneSessions(t *testing.T, s store.Store, tid string, before time.Time, limit int) int {
+	t.Helper()
+	var n int
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = tx.Tenant(tid).ConsoleSessions().Prune(bg, before, limit)
+		return err
+	})
+	return n
 }
