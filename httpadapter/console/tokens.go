@@ -207,6 +207,12 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request, q *request
 			again("The expiry must be a date (YYYY-MM-DD).")
 			return
 		}
+		// The stores encode times as RFC 3339, which has four-digit years;
+		// the engine does not bound the expiry itself.
+		if day.Year() >= 9999 {
+			again("The expiry must be before the year 9999.")
+			return
+		}
 		in.ExpiresAt = endOfDay(day)
 	}
 	ct, err := c.eng.CreateUserToken(r.Context(), q.admin(), q.tenant(), in)

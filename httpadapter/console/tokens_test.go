@@ -145,6 +145,7 @@ func TestCreateTokenBadInput(t *testing.T) {
 		{"bad cidr", func(v url.Values) { v.Set("cidrs", "10.0.0.0/8\nnot-a-cidr") }, `CIDR &#34;not-a-cidr&#34;`, "not-a-cidr"},
 		{"bad date", func(v url.Values) { v.Set("expires", "next week") }, "must be a date", "next week"},
 		{"past date", func(v url.Values) { v.Set("expires", "2026-02-01") }, "in the past", "2026-02-01"},
+		{"date too far", func(v url.Values) { v.Set("expires", "9999-12-31") }, "before the year 9999", "9999-12-31"},
 		{"no name", func(v url.Values) { v.Set("name", " ") }, "Token name is required", ""},
 		{"unknown owner", func(v url.Values) { v.Set("owner", f.other.UserID) }, "is not a user of the tenant", ""},
 		{"unknown permission", func(v url.Values) { v.Add("perm", "users:fly") }, "Unknown permission", ""},
