@@ -209,7 +209,7 @@ func (c *Console) tooMany(w http.ResponseWriter, r *http.Request, q *request, le
 	secs := int64(le.RetryAfter() / time.Second)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	c.errorPage(w, r, q, http.StatusTooManyRequests, "Too many attempts",
-		fmt.Sprintf("Too many attempts. Wait %s and try again.", formatDuration(le.RetryAfter())))
+		fmt.Sprintf("Too many attempts. Wait %s and try again.", waitDuration(le.RetryAfter())))
 }
 
 // fail answers an engine error with its page. Invalid input is not here:
@@ -368,6 +368,16 @@ func roughDuration(d time.Duration) string {
 	default:
 		return plural(int64(d/(24*time.Hour)), "day")
 	}
+}
+
+// waitDuration prints how long to wait, rounded up (to the second below a
+// minute, to the minute above): saying less than the wait invites a
+// retry that fails again.
+func waitDuration(d time.Duration) string {
+	if d <= time.Minute {
+		return roughDuration((d + time.Second - 1).Truncate(time.Second))
+	}
+	return formatDuration((d + time.Minute - 1).Truncate(time.Minute))
 }
 
 // formatDuration prints a window or a wait: "1 minute", "15 minutes",
