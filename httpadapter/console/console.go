@@ -54,8 +54,9 @@ type Options struct {
 	// the route and the error, never a form value, cookie or credential.
 	// Nil: discarded.
 	Logger *slog.Logger
-	// Clock tells the time for display ("3 minutes ago") and for reading
-	// date inputs. Nil: time.Now. Give it the engine's clock.
+	// Clock tells the time for display ("3 minutes ago") and for the
+	// earliest date the expiry picker offers. Nil: time.Now. Give it the
+	// engine's clock.
 	Clock func() time.Time
 }
 

@@ -22,9 +22,9 @@
 //
 //	GET  signin, POST signin             sign-in (tenant, email, password)
 //	POST signout                         sign-out
-//	GET  users, users/new, users/{id}    users: list, create, edit role,
-//	POST users/new, users/{id},          deactivate, reactivate, set password
-//	     users/{id}/deactivate|reactivate|password
+//	GET  users, users/new, users/{id}    users: list, create, edit name and
+//	POST users/new, users/{id},          role, deactivate, reactivate, set
+//	     users/{id}/deactivate|reactivate|password  another's password
 //	GET  tokens, tokens/new, tokens/{id} user tokens: list, create (presets,
 //	POST tokens/new                      grouped permissions, expiry, CIDRs)
 //	GET  tokens/{id}/rotate|delete       confirmations
