@@ -560,3 +560,29 @@ func TestDeviceCookieKeepsOwnerIn(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, owner.signIn("acme", "admin@acme.test", adminPassword).Code)
 	require.Equal(t, http.StatusOK, owner.get(prefix+"tokens").Code)
 }
+
+// A proxy that rewrites Host makes same-site posts look cross-origin;
+// Options.TrustedOrigins names the public origin.
+func TestTrustedOrigins(t *testing.T) {
+	_, err := console.New(newFixture(t).eng, console.Options{TrustedOrigins: []string{"admin.example.com"}})
+	require.ErrorIs(t, err, console.ErrInvalidOptions)
+
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    int
+	}{
+		{"untrusted", nil, http.StatusForbidden},
+		{"trusted", []string{"https://admin.example.com"}, http.StatusSeeOther},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, withConsole(consoleOpts{TrustedOrigins: tc.trusted}))
+			b := f.browser()
+			r := b.request(http.MethodPost, prefix+"signin", url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}})
+			r.Host = "10.0.0.5:8080"
+			r.Header.Del("Sec-Fetch-Site")
+			r.Header.Set("Origin", "https://admin.example.com")
+			require.Equal(t, tc.want, b.do(r).Code)
+		})
+	}
+}

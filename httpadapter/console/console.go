@@ -50,6 +50,13 @@ type Options struct {
 	// the console sees plain HTTP there and sends a cookie a browser
 	// would also send over plain HTTP.
 	SecureCookies bool
+	// TrustedOrigins are origins ("https://admin.example.com") whose form
+	// posts are accepted even when they look cross-origin. Browsers that
+	// send no Sec-Fetch-Site are judged by comparing Origin with the Host
+	// header, so a reverse proxy that rewrites Host needs its public
+	// origin here. Each must be scheme://host[:port]. Empty: only
+	// same-origin posts.
+	TrustedOrigins []string
 	// Logger receives the console's own logs: internal errors (5xx) with
 	// the route and the error, never a form value, cookie or credential.
 	// Nil: discarded.
@@ -123,6 +130,11 @@ func New(eng *engine.Engine, opts Options) (*Console, error) {
 	// can protect it, and a forged sign-in would put the victim in the
 	// attacker's session (login CSRF).
 	cop := http.NewCrossOriginProtection()
+	for _, o := range opts.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("%w: TrustedOrigins: %v", ErrInvalidOptions, err)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
 			"The request came from another site. Reload the page and submit the form again.")
