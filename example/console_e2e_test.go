@@ -142,7 +142,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.AdminEmail),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "not the password"),
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)),
+		// #error exists only on the re-rendered form: waiting for it, not
+		// for a field the old page has too, is waiting for the answer.
+		chromedp.WaitVisible(chromedp.ID("error")),
 	)
 	require.True(t, strings.HasPrefix(location(), console+"signin"), location())
 
@@ -162,7 +164,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[href$="tokens/new"]`)),
 		chromedp.WaitVisible(chromedp.ID("preset-read-only-integration")),
 		chromedp.Click(chromedp.ID("preset-read-only-integration")),
-		chromedp.WaitVisible(chromedp.ID("token-name")),
+		chromedp.WaitVisible(chromedp.CSS(`#preset-read-only-integration[aria-current="true"]`)),
 	)
 	ticked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll('input[name="perm"]:checked')].map(e => e.value).sort()`))
