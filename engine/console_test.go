@@ -552,3 +552,49 @@ func TestSweepPrunesExpiredSessions(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrInvalidSession)
 	_ = fresh
 }
+
+func TestLastActiveAdminStays(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	member, inactive := store.RoleMember, store.UserDeactivated
+	for _, c := range []struct {
+		name string
+		do   func(actor engine.Actor) error
+	}{
+		{"demote", func(a engine.Actor) error {
+			_, err := f.eng.UpdateUser(f.ctx, a, f.tenant, f.admin.UserID, engine.UserPatch{Role: &member})
+			return err
+		}},
+		{"deactivate", func(a engine.Actor) error {
+			_, err := f.eng.UpdateUser(f.ctx, a, f.tenant, f.admin.UserID, engine.UserPatch{Status: &inactive})
+			return err
+		}},
+		{"delete", func(a engine.Actor) error { return f.eng.DeleteUser(f.ctx, a, f.tenant, f.admin.UserID) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.ErrorIs(t, c.do(f.admin), engine.ErrInvalidInput, "the last active admin")
+		})
+	}
+	// With a second admin, the first may go.
+	second, err := f.eng.CreateUser(f.ctx, f.admin, f.tenant, engine.NewUser{Email: "second@acme.test", Name: "Second", Role: store.RoleAdmin})
+	require.NoError(t, err)
+	_, err = f.eng.UpdateUser(f.ctx, f.admin, f.tenant, f.admin.UserID, engine.UserPatch{Role: &member})
+	require.NoError(t, err)
+	// Now the second is the last.
+	secondAdmin := engine.Admin{TenantID: f.tenant, UserID: second.ID}
+	require.ErrorIs(t, f.eng.DeleteUser(f.ctx, secondAdmin, f.tenant, second.ID), engine.ErrInvalidInput)
+	// The host (system) is not held to it.
+	require.NoError(t, f.eng.DeleteUser(f.ctx, engine.System(), f.tenant, second.ID))
+}
+
+func TestExpiriesTheStoreCanKeep(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := f.eng.CreateUserToken(f.ctx, f.admin, f.tenant, engine.NewUserToken{UserID: f.admin.UserID, Name: "far", ExpiresAt: far})
+	require.ErrorIs(t, err, engine.ErrInvalidInput)
+	_, err = f.eng.CreateTenant(f.ctx, engine.System(), engine.NewTenant{ID: "far", Name: "Far",
+		License: tenant.License{Plan: "x", Status: tenant.StatusActive, ExpiresAt: far}})
+	require.ErrorIs(t, err, engine.ErrInvalidInput)
+	_, err = f.eng.CreateUserToken(f.ctx, f.admin, f.tenant, engine.NewUserToken{UserID: f.admin.UserID, Name: "ok",
+		ExpiresAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+}

@@ -88,6 +88,9 @@ func (e *Engine) CreateLicense(ctx context.Context, actor Actor, tenantID string
 	if err := checkAttributes(in.Attributes); err != nil {
 		return CreatedLicense{}, err
 	}
+	if err := checkExpiry("license expiry", in.ExpiresAt); err != nil {
+		return CreatedLicense{}, err
+	}
 	now := e.clock()
 	rec := store.License{
 		TenantID: tenantID, ID: newID(), CustomerID: in.CustomerID, ProductID: in.ProductID, PlanID: in.PlanID,
@@ -216,6 +219,11 @@ func (e *Engine) UpdateLicense(ctx context.Context, actor Actor, tenantID, id st
 	}
 	if p.Attributes != nil {
 		if err := checkAttributes(*p.Attributes); err != nil {
+			return License{}, err
+		}
+	}
+	if p.ExpiresAt != nil {
+		if err := checkExpiry("license expiry", *p.ExpiresAt); err != nil {
 			return License{}, err
 		}
 	}

@@ -200,9 +200,16 @@ func (e *Engine) UpdateUser(ctx context.Context, actor Actor, tenantID, id strin
 		return userView(rec), err
 	}
 	ev := Event{TenantID: tenantID, Type: EventUserUpdated, Actor: actorName(actor)}
-	rec, err := changeRecord(ctx, e, tenantID, id, usersColl, &ev, func(_ store.TenantTx, r *store.User) error {
+	rec, err := changeRecord(ctx, e, tenantID, id, usersColl, &ev, func(scope store.TenantTx, r *store.User) error {
 		if _, ok := actor.(*Principal); ok && (r.Role == store.RoleAdmin || (p.Role != nil && *p.Role == store.RoleAdmin)) {
 			return errAdminOnly
+		}
+		demoted := p.Role != nil && *p.Role != store.RoleAdmin
+		deactivated := p.Status != nil && *p.Status != store.UserActive
+		if _, ok := actor.(Admin); ok && isActiveAdmin(*r) && (demoted || deactivated) {
+			if err := keepAnAdmin(ctx, scope, r.ID); err != nil {
+				return err
+			}
 		}
 		// Reactivating a user brings back every token of theirs, which only
 		// an admin may do for a single token: so only an admin reactivates.
@@ -261,6 +268,11 @@ func (e *Engine) DeleteUser(ctx context.Context, actor Actor, tenantID, id strin
 		if _, ok := actor.(*Principal); ok && u.Role == store.RoleAdmin {
 			return errAdminOnly
 		}
+		if _, ok := actor.(Admin); ok && isActiveAdmin(u) {
+			if err := keepAnAdmin(ctx, scope, u.ID); err != nil {
+				return err
+			}
+		}
 		return notFound(scope.Users().Delete(ctx, id))
 	})
 	if err != nil {
@@ -269,6 +281,31 @@ func (e *Engine) DeleteUser(ctx context.Context, actor Actor, tenantID, id strin
 	// A deleted user's tokens stop at once.
 	e.ownerChanged(tenantID, id)
 	return nil
+}
+
+func isActiveAdmin(u store.User) bool { return u.Role == store.RoleAdmin && u.Status == store.UserActive }
+
+// keepAnAdmin refuses to let an administrator demote, deactivate or
+// delete the tenant's last active administrator (themselves included),
+// which would leave nobody able to sign in to the console or create
+// tokens. The system actor is not held to it: the host may.
+func keepAnAdmin(ctx context.Context, scope store.TenantTx, except string) error {
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		users, next, err := scope.Users().List(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if u.ID != except && isActiveAdmin(u) {
+				return nil
+			}
+		}
+		if next == "" {
+			return invalidInput("the tenant's last active administrator cannot be demoted, deactivated or deleted")
+		}
+		page.After = next
+	}
 }
 
 // userView is the user as the engine returns it: without the password

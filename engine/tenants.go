@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/licensekit/licensekit/store"
 	"github.com/licensekit/licensekit/tenant"
@@ -26,6 +27,20 @@ func checkTenantID(id string) error {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return invalidInput("tenant id %q: only lowercase letters, digits, '-' and '_'", id)
 		}
+	}
+	return nil
+}
+
+// checkExpiry refuses an expiry the store cannot keep: every backend
+// encodes times as RFC 3339, which has four-digit years, and one before
+// 1970 is a mistake rather than a policy. The zero time (no expiry)
+// passes.
+func checkExpiry(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < 1970 || y > 9999 {
+		return invalidInput("%s: year %d is outside 1970..9999", what, y)
 	}
 	return nil
 }
@@ -69,6 +84,9 @@ func (e *Engine) CreateTenant(ctx context.Context, actor Actor, in NewTenant) (t
 	}
 	if err := in.License.Validate(); err != nil {
 		return tenant.Tenant{}, invalidInput("platform license: %v", err)
+	}
+	if err := checkExpiry("platform license expiry", in.License.ExpiresAt); err != nil {
+		return tenant.Tenant{}, err
 	}
 	now := e.clock()
 	t := tenant.Tenant{ID: in.ID, Name: in.Name, License: in.License, Policy: in.Policy, CreatedAt: now, UpdatedAt: now}
@@ -129,6 +147,9 @@ func (e *Engine) SetTenantLicense(ctx context.Context, actor Actor, id string, l
 	}
 	if err := lic.Validate(); err != nil {
 		return tenant.Tenant{}, invalidInput("platform license: %v", err)
+	}
+	if err := checkExpiry("platform license expiry", lic.ExpiresAt); err != nil {
+		return tenant.Tenant{}, err
 	}
 	if !lic.ExpiresAt.IsZero() {
 		lic.ExpiresAt = clockFrom(lic.ExpiresAt)

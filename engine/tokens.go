@@ -74,6 +74,9 @@ func (e *Engine) CreateUserToken(ctx context.Context, actor Actor, tenantID stri
 		return CreatedUserToken{}, err
 	}
 	now := e.clock()
+	if err := checkExpiry("token expiry", in.ExpiresAt); err != nil {
+		return CreatedUserToken{}, err
+	}
 	if !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(now) {
 		return CreatedUserToken{}, invalidInput("token expiry is in the past")
 	}
