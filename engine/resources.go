@@ -283,7 +283,9 @@ func (e *Engine) DeleteUser(ctx context.Context, actor Actor, tenantID, id strin
 	return nil
 }
 
-func isActiveAdmin(u store.User) bool { return u.Role == store.RoleAdmin && u.Status == store.UserActive }
+func isActiveAdmin(u store.User) bool {
+	return u.Role == store.RoleAdmin && u.Status == store.UserActive
+}
 
 // keepAnAdmin refuses to let an administrator demote, deactivate or
 // delete the tenant's last active administrator (themselves included),
