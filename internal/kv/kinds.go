@@ -377,7 +377,16 @@ func (s *scope) ConsoleSessions() store.ConsoleSessions {
 }
 
 func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
-	s := k.c.s
+	// A pruned session frees its ID in the global index too.
+	return prune(ctx, k.c, limit,
+		func(cs *store.ConsoleSession) bool { return cs.ExpiresAt.Before(before) },
+		func(cs *store.ConsoleSession) error { return k.c.s.txn.Delete(key(pfxSession, cs.ID)) })
+}
+
+// prune deletes at most limit records of c's kind that doomed picks, in
+// ID order, calling also for each, and returns how many it deleted.
+func prune[T any](ctx context.Context, c collection[T], limit int, doomed func(*T) bool, also func(*T) error) (int, error) {
+	s := c.s
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
@@ -387,30 +396,32 @@ func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, 
 	if limit <= 0 {
 		return 0, nil
 	}
-	var doomed []string
-	dir := dirKey(pfxRecord, s.tenantID, kindSession)
+	var picked []T
+	dir := dirKey(pfxRecord, s.tenantID, c.kind)
 	err := s.txn.Scan(dir, dir, func(_, v []byte) (bool, error) {
-		var cs store.ConsoleSession
-		if err := decode(v, &cs); err != nil {
+		var rec T
+		if err := decode(v, &rec); err != nil {
 			return false, err
 		}
-		if cs.ExpiresAt.Before(before) {
-			doomed = append(doomed, cs.ID)
+		if doomed(&rec) {
+			picked = append(picked, rec)
 		}
-		return len(doomed) < limit, nil
+		return len(picked) < limit, nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range doomed {
-		if err := s.txn.Delete(s.recordKey(kindSession, id)); err != nil {
+	for i := range picked {
+		if err := s.txn.Delete(s.recordKey(c.kind, c.idOf(&picked[i]))); err != nil {
 			return 0, err
 		}
-		if err := s.txn.Delete(key(pfxSession, id)); err != nil {
-			return 0, err
+		if also != nil {
+			if err := also(&picked[i]); err != nil {
+				return 0, err
+			}
 		}
 	}
-	return len(doomed), nil
+	return len(picked), nil
 }
 
 // --- audit -----------------------------------------------------------------
@@ -432,37 +443,7 @@ func (a audit) List(ctx context.Context, q store.AuditQuery, page store.Page) ([
 }
 
 func (a audit) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
-	s := a.c.s
-	if err := s.check(ctx); err != nil {
-		return 0, err
-	}
-	if err := checkIDs(s.tenantID); err != nil {
-		return 0, err
-	}
-	if limit <= 0 {
-		return 0, nil
-	}
-	var doomed [][]byte
-	dir := dirKey(pfxRecord, s.tenantID, kindAudit)
-	err := s.txn.Scan(dir, dir, func(k, v []byte) (bool, error) {
-		var ev store.AuditEvent
-		if err := decode(v, &ev); err != nil {
-			return false, err
-		}
-		if ev.Time.Before(before) {
-			doomed = append(doomed, bytes.Clone(k))
-		}
-		return len(doomed) < limit, nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range doomed {
-		if err := s.txn.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(doomed), nil
+	return prune(ctx, a.c, limit, func(ev *store.AuditEvent) bool { return ev.Time.Before(before) }, nil)
 }
 
 // --- usage and quotas ---------------------------------------------------------
