@@ -598,3 +598,17 @@ func TestExpiriesTheStoreCanKeep(t *testing.T) {
 		ExpiresAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
 }
+
+func TestRotateUserTokenFrom(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	ct := f.token(f.admin, permission.ViewUsers)
+	gen := ct.Token.Generation
+	rotated, err := f.eng.RotateUserTokenFrom(f.ctx, f.admin, f.tenant, ct.Token.ID, gen)
+	require.NoError(t, err)
+	require.Equal(t, gen+1, rotated.Token.Generation)
+	// The same request again (a reloaded form) rotates nothing.
+	_, err = f.eng.RotateUserTokenFrom(f.ctx, f.admin, f.tenant, ct.Token.ID, gen)
+	require.ErrorIs(t, err, engine.ErrStale)
+	_, err = f.eng.Exchange(f.ctx, rotated.Token.ID, rotated.Credential.Reveal(), f.addr)
+	require.NoError(t, err, "the credential handed out still works")
+}

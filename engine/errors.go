@@ -33,6 +33,9 @@ var (
 	ErrAlreadyExists = store.ErrAlreadyExists
 	// ErrInvalidInput: an argument is malformed; the message says which.
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrStale: the record changed since the caller read it (a token
+	// rotated since the caller showed it); nothing was changed.
+	ErrStale = errors.New("changed since it was read")
 	// ErrClosed: the Engine was closed; it performs no more operations.
 	ErrClosed = errors.New("engine: closed")
 	// ErrInvalidGrant: a refresh token is not (or no longer) valid. OAuth

@@ -197,6 +197,20 @@ func (e *Engine) ListUserTokens(ctx context.Context, actor Actor, tenantID strin
 // token stop working: they carry the token's old generation. The new
 // credential is returned once.
 func (e *Engine) RotateUserToken(ctx context.Context, actor Actor, tenantID, id string) (CreatedUserToken, error) {
+	return e.rotateUserToken(ctx, actor, tenantID, id, nil)
+}
+
+// RotateUserTokenFrom is RotateUserToken for a caller that showed the
+// token at generation (UserToken.Generation) and asked to rotate that: if
+// the token was rotated since, it refuses with ErrStale and rotates
+// nothing. A form submitted twice (a reload of the page that showed the
+// new credential) thus cannot silently replace the credential just
+// handed out.
+func (e *Engine) RotateUserTokenFrom(ctx context.Context, actor Actor, tenantID, id string, generation uint64) (CreatedUserToken, error) {
+	return e.rotateUserToken(ctx, actor, tenantID, id, &generation)
+}
+
+func (e *Engine) rotateUserToken(ctx context.Context, actor Actor, tenantID, id string, from *uint64) (CreatedUserToken, error) {
 	if err := e.authorize(ctx, actor, tenantID, OpRotateUserToken); err != nil {
 		return CreatedUserToken{}, err
 	}
@@ -204,6 +218,9 @@ func (e *Engine) RotateUserToken(ctx context.Context, actor Actor, tenantID, id 
 	rec, err := e.changeToken(ctx, actor, tenantID, id, EventTokenRotated, func(r *store.UserToken) error {
 		if r.Status == store.TokenDeleted {
 			return ErrNotFound
+		}
+		if from != nil && r.Generation != *from {
+			return ErrStale
 		}
 		// Rotation hands out the token's new credential, so a token may
 		// rotate only tokens that hold nothing it does not hold itself:
