@@ -612,3 +612,21 @@ func TestRotateUserTokenFrom(t *testing.T) {
 	_, err = f.eng.Exchange(f.ctx, rotated.Token.ID, rotated.Credential.Reveal(), f.addr)
 	require.NoError(t, err, "the credential handed out still works")
 }
+
+func TestNamesCannotSpoof(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	for _, name := range []string{"admin\u202eresu", "a\u200bb", "\u2066x\u2069", "x\ufeff"} {
+		_, err := f.eng.CreateUser(f.ctx, f.admin, f.tenant, engine.NewUser{Email: "s@acme.test", Name: name})
+		require.ErrorIs(t, err, engine.ErrInvalidInput, "%q", name)
+		_, err = f.eng.CreateUserToken(f.ctx, f.admin, f.tenant, engine.NewUserToken{UserID: f.admin.UserID, Name: name})
+		require.ErrorIs(t, err, engine.ErrInvalidInput, "%q", name)
+	}
+	// Emoji sequences (zero-width joiners) and right-to-left scripts stay.
+	for _, name := range []string{"👩\u200d💻 ops", "שלום", "Zoë"} {
+		_, err := f.eng.CreateUserToken(f.ctx, f.admin, f.tenant, engine.NewUserToken{UserID: f.admin.UserID, Name: name})
+		require.NoError(t, err, "%q", name)
+	}
+	_, err := f.eng.CreateUserToken(f.ctx, f.admin, f.tenant, engine.NewUserToken{UserID: f.admin.UserID, Name: "x", AllowedCIDRs: []string{"<b>x</b>"}})
+	require.ErrorIs(t, err, engine.ErrInvalidInput)
+	require.NotContains(t, err.Error(), "ParseAddr")
+}

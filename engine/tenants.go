@@ -55,7 +55,28 @@ func checkName(what, name string, max int) error {
 	if store.CheckID(name) != nil {
 		return invalidInput("%s contains control characters or invalid UTF-8", what)
 	}
+	if strings.ContainsFunc(name, spoofing) {
+		return invalidInput("%s contains a direction override or an invisible character", what)
+	}
 	return nil
+}
+
+// spoofing reports the format characters that make a name read as
+// something it is not where administrators see it: bidirectional
+// overrides, embeddings and isolates (U+202A..U+202E, U+2066..U+2069),
+// the marks U+200E, U+200F and U+061C, and the invisible U+200B,
+// U+2060 and U+FEFF. The joiners of emoji sequences (U+200C, U+200D)
+// are allowed.
+func spoofing(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	switch r {
+	case 0x200B, 0x200E, 0x200F, 0x061C, 0x2060, 0xFEFF:
+		return true
+	}
+	return false
 }
 
 // actorName identifies actor in audit events.

@@ -137,7 +137,9 @@ func normalizeCIDRs(in []string) ([]string, error) {
 	for _, c := range in {
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
-			return nil, invalidInput("CIDR %q: %v", c, err)
+			// The parser's own message quotes its internals; say what a
+			// CIDR looks like instead.
+			return nil, invalidInput("%q is not a CIDR (an address and a prefix length, such as 203.0.113.0/24 or 2001:db8::/48)", c)
 		}
 		out = append(out, p.Masked().String())
 	}
