@@ -34,7 +34,12 @@
 //
 // Plain HTTP is for loopback development: listening on another address
 // without -tls-cert, the example warns (serve HTTPS, or put a TLS-terminating
-// proxy in front).
+// proxy in front). Behind a proxy, -trusted-proxies names it, so that the
+// API and the admin console (at /console/) read the client's address from
+// X-Forwarded-For, which the sign-in and guessing limits count by; and
+// -secure-cookies gives the console's cookies the Secure attribute and the
+// __Host- prefix, which the console otherwise sets only on requests that
+// arrive over TLS.
 //
 // SIGINT or SIGTERM shuts down gracefully: the HTTP server stops taking
 // requests and drains those in flight, the engine writes its batched quota

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -69,8 +70,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate `file`")
 	tlsKey := fs.String("tls-key", "", "the PEM private key `file` of -tls-cert")
 	postgres := fs.String("postgres", "", "keep the data in PostgreSQL at this `DSN` instead of Badger in -data (or LICENSEKIT_POSTGRES_DSN)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For names the client")
+	secureCookies := fs.Bool("secure-cookies", false, "mark the console's cookies Secure (__Host-) although requests arrive over HTTP: set it behind a TLS-terminating proxy")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -102,7 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer ln.Close() // closed by Shutdown already, unless startup fails
 	bound := ln.Addr().(*net.TCPAddr)
 	if scheme == "http" && !bound.IP.IsLoopback() {
-		log.Warn("plain HTTP is for loopback development: credentials would cross the network in clear; use -tls-cert and -tls-key, or a TLS-terminating proxy",
+		log.Warn("plain HTTP is for loopback development: credentials would cross the network in clear; use -tls-cert and -tls-key, or a TLS-terminating proxy (with -trusted-proxies and -secure-cookies)",
 			"addr", bound.String())
 	}
 	base := baseURL(scheme, *addr, bound)
@@ -161,11 +168,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// HTTP: the API under /v1 and the host's own routes on the host's mux.
 	// The adapter's middleware guards a host route with the same tokens.
-	api := httpadapter.New(eng, httpadapter.Options{Logger: log})
+	api := httpadapter.New(eng, httpadapter.Options{Logger: log, TrustedProxies: trusted})
 	// The admin console: administrators sign in with email and password
 	// and manage users and user tokens. It resolves client addresses
 	// through the adapter, so both believe the same proxies.
-	con, err := console.New(eng, console.Options{Adapter: api, Logger: log})
+	con, err := console.New(eng, console.Options{Adapter: api, Logger: log, SecureCookies: *secureCookies})
 	if err != nil {
 		return err
 	}
@@ -235,6 +242,22 @@ func hello(w http.ResponseWriter, r *http.Request) {
 		"tenant_id": p.TenantID,
 		"token_id":  p.TokenID.String(),
 	})
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // hsts tells browsers to reach this host over HTTPS only, from now on.

@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -412,8 +413,18 @@ func TestFlags(t *testing.T) {
 		{"-no-such-flag"},
 		{"extra-subcommand"},
 		{"-addr", "127.0.0.1:0", "stray"},
+		{"-trusted-proxies", "10.0.0.0/8,not-a-cidr"},
 	} {
 		require.Error(t, run(context.Background(), args, noEnv, io.Discard, io.Discard), args)
 	}
 	require.NoError(t, run(context.Background(), []string{"-h"}, noEnv, io.Discard, io.Discard))
+}
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := parsePrefixes(" 10.1.2.3/8, ,2001:db8::1/32,")
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}, got)
+	got, err = parsePrefixes("")
+	require.NoError(t, err)
+	require.Empty(t, got)
 }
