@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -150,33 +152,44 @@ const (
 // tokenSnap is a snapshot of a user token's live state: immutable but
 // for its usage, which requests record into.
 type tokenSnap struct {
-	// use comes first, to share cache lines with what a request reads.
-	use tokenUsage
-
-	id          string
+	// What every request reads comes first, in one cache line with the
+	// start of use (a request touches few lines of a snapshot: with many
+	// tokens they are rarely in the processor's caches).
 	tenantID    string
-	userID      string
-	status      store.TokenStatus
 	generation  uint64
 	permissions permission.Set
-	expires     time.Time
-	cidrs       []netip.Prefix
 	// loaded is when the snapshot was read (unix ns), for CacheTTL.
 	loaded int64
+	// expiresNS is expires in unix ns, valid when hasExpiry.
+	expiresNS int64
+	hasExpiry bool
+	// active: status is store.TokenActive.
+	active bool
 	// ownerActive is false when the owning user is deactivated or gone:
 	// a user's tokens act for the user and stop with them.
 	ownerActive bool
+	hasCIDRs    bool
+
+	use tokenUsage
+
+	id      string
+	userID  string
+	status  store.TokenStatus
+	expires time.Time
+	cidrs   []netip.Prefix
+}
+
+// expired reports whether the token's own expiry has passed at now.
+func (t *tokenSnap) expired(now time.Time) bool {
+	return t.hasExpiry && now.UnixNano() >= t.expiresNS
 }
 
 // allows reports whether the token may be used from addr at now.
 func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
-	if t.status != store.TokenActive || !t.ownerActive {
+	if !t.active || !t.ownerActive || t.expired(now) {
 		return false
 	}
-	if !t.expires.IsZero() && !now.Before(t.expires) {
-		return false
-	}
-	if len(t.cidrs) == 0 {
+	if !t.hasCIDRs {
 		return true
 	}
 	if !addr.IsValid() {
@@ -191,10 +204,26 @@ func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
 	return false
 }
 
+// unixNanosClamped is t in unix ns, clamped to the int64 range (UnixNano
+// is undefined outside it).
+func unixNanosClamped(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 // familySnap is an immutable snapshot of a refresh family's live state.
 type familySnap struct {
-	loaded     int64 // when read (unix ns), for CacheTTL
-	tokenID    string
+	loaded  int64 // when read (unix ns), for CacheTTL
+	tokenID string
+	// tokenUID is tokenID parsed, for the request path to compare without
+	// reading the string; uuid.Nil when tokenID is not a UUID (it then
+	// matches no token).
+	tokenUID   uuid.UUID
 	generation uint64
 	revoked    bool
 	expires    time.Time
@@ -203,6 +232,10 @@ type familySnap struct {
 func snapToken(rec store.UserToken, owner store.User) *tokenSnap {
 	s := &tokenSnap{
 		ownerActive: owner.ID == rec.UserID && owner.Status == store.UserActive,
+		active:      rec.Status == store.TokenActive,
+		hasExpiry:   !rec.ExpiresAt.IsZero(),
+		expiresNS:   unixNanosClamped(rec.ExpiresAt),
+		hasCIDRs:    len(rec.AllowedCIDRs) > 0,
 		id:          rec.ID,
 		tenantID:    rec.TenantID,
 		userID:      rec.UserID,
@@ -224,8 +257,13 @@ func snapToken(rec store.UserToken, owner store.User) *tokenSnap {
 }
 
 func snapFamily(rec store.RefreshFamily) *familySnap {
+	uid, err := uuid.Parse(rec.UserTokenID)
+	if err != nil {
+		uid = uuid.Nil
+	}
 	return &familySnap{
 		tokenID:    rec.UserTokenID,
+		tokenUID:   uid,
 		generation: rec.TokenGeneration,
 		revoked:    rec.Status != store.FamilyActive,
 		expires:    rec.ExpiresAt,
@@ -264,18 +302,6 @@ func (e *Engine) markTenantStale(id string) {
 	if ts != nil {
 		ts.stale.Store(true)
 	}
-}
-
-// tenantStateBytes is tenantState for an ID held as bytes; a hit costs
-// no allocation.
-func (e *Engine) tenantStateBytes(ctx context.Context, id []byte, now time.Time) (*tenantState, error) {
-	e.cache.mu.RLock()
-	ts := e.cache.tenants[string(id)]
-	e.cache.mu.RUnlock()
-	if ts != nil && !ts.stale.Load() && e.freshAt(ts.loaded.Load(), now) {
-		return ts, nil
-	}
-	return e.reloadTenant(ctx, string(id))
 }
 
 // reloadTenant reads the tenant's license from the store into the cache,
@@ -377,9 +403,19 @@ func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, err
 	if err != nil {
 		return nil, err
 	}
+	if rec.ID != id.String() {
+		// The request path relies on a snapshot found under id being
+		// that token's.
+		return nil, fmt.Errorf("%w: user token %s read back as %q", store.ErrNotFound, id, rec.ID)
+	}
 	snap := snapToken(rec, owner)
 	snap.loaded = e.now().UnixNano()
 	e.cache.mu.Lock()
+	if ts := e.cache.tenants[snap.tenantID]; ts != nil {
+		// The tenant's own string: the request path's comparison of the
+		// two is then a pointer comparison.
+		snap.tenantID = ts.id
+	}
 	if e.cache.credEpoch.Load() == epoch {
 		if old := e.cache.tokens[id]; old != nil && e.trackUsage {
 			e.cache.retired = append(e.cache.retired, old)
