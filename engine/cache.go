@@ -45,8 +45,7 @@ type cache struct {
 	// current master key, at most licenseCap of them. licenseEpoch moves on
 	// every license write; a load that read the store under an older epoch
 	// is not cached, so a cached entry is never staler than the last write.
-	licenses     map[[32]byte]*licenseSnap
-	licenseIDs   map[licenseRef][32]byte
+	licenses     *licenseCache
 	licenseCap   int
 	licenseEpoch atomic.Uint64
 
@@ -70,18 +69,17 @@ func newCache(licenseCap int) *cache {
 		tenants:    map[string]*tenantState{},
 		tokens:     map[uuid.UUID]*tokenSnap{},
 		families:   map[uuid.UUID]*familySnap{},
-		licenses:   map[[32]byte]*licenseSnap{},
-		licenseIDs: map[licenseRef][32]byte{},
+		licenses:   newLicenseCache(licenseCap),
 		licenseCap: licenseCap,
 	}
 }
 
-// license returns the cached license with that digest, or nil.
-func (c *cache) license(digest [32]byte) *licenseSnap {
+// license returns the cached license with that digest.
+func (c *cache) license(digest *[32]byte) (licenseSnap, bool) {
 	c.mu.RLock()
-	l := c.licenses[digest]
+	l, ok := c.licenses.get(digest)
 	c.mu.RUnlock()
-	return l
+	return l, ok
 }
 
 // putLicense caches rec under digest unless a license write happened
@@ -99,20 +97,7 @@ func (c *cache) putLicense(epoch uint64, digest [32]byte, rec store.License, loa
 	if c.licenseEpoch.Load() != epoch {
 		return
 	}
-	if len(c.licenses) >= c.licenseCap {
-		// Forget an arbitrary tenth: map order is random, which makes this
-		// a cheap random eviction.
-		n := c.licenseCap / 10
-		for d, l := range c.licenses {
-			delete(c.licenses, d)
-			delete(c.licenseIDs, licenseRef{l.tenantID, l.public.ID})
-			if n--; n <= 0 {
-				break
-			}
-		}
-	}
-	c.licenses[digest] = snap
-	c.licenseIDs[licenseRef{rec.TenantID, rec.ID}] = digest
+	c.licenses.put(digest, snap)
 }
 
 // licenseChanged drops a license from the cache after a write to it and
@@ -121,11 +106,7 @@ func (c *cache) licenseChanged(tenantID, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.licenseEpoch.Add(1)
-	ref := licenseRef{tenantID, id}
-	if d, ok := c.licenseIDs[ref]; ok {
-		delete(c.licenses, d)
-		delete(c.licenseIDs, ref)
-	}
+	c.licenses.remove(tenantID, id)
 }
 
 // tenantState is a tenant's license and its quota limiters. It lives as
