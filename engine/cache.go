@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -43,8 +45,7 @@ type cache struct {
 	// current master key, at most licenseCap of them. licenseEpoch moves on
 	// every license write; a load that read the store under an older epoch
 	// is not cached, so a cached entry is never staler than the last write.
-	licenses     map[[32]byte]*licenseSnap
-	licenseIDs   map[licenseRef][32]byte
+	licenses     *licenseCache
 	licenseCap   int
 	licenseEpoch atomic.Uint64
 
@@ -68,18 +69,17 @@ func newCache(licenseCap int) *cache {
 		tenants:    map[string]*tenantState{},
 		tokens:     map[uuid.UUID]*tokenSnap{},
 		families:   map[uuid.UUID]*familySnap{},
-		licenses:   map[[32]byte]*licenseSnap{},
-		licenseIDs: map[licenseRef][32]byte{},
+		licenses:   newLicenseCache(licenseCap),
 		licenseCap: licenseCap,
 	}
 }
 
-// license returns the cached license with that digest, or nil.
-func (c *cache) license(digest [32]byte) *licenseSnap {
+// license returns the cached license with that digest.
+func (c *cache) license(digest *[32]byte) (licenseSnap, bool) {
 	c.mu.RLock()
-	l := c.licenses[digest]
+	l, ok := c.licenses.get(digest)
 	c.mu.RUnlock()
-	return l
+	return l, ok
 }
 
 // putLicense caches rec under digest unless a license write happened
@@ -97,20 +97,7 @@ func (c *cache) putLicense(epoch uint64, digest [32]byte, rec store.License, loa
 	if c.licenseEpoch.Load() != epoch {
 		return
 	}
-	if len(c.licenses) >= c.licenseCap {
-		// Forget an arbitrary tenth: map order is random, which makes this
-		// a cheap random eviction.
-		n := c.licenseCap / 10
-		for d, l := range c.licenses {
-			delete(c.licenses, d)
-			delete(c.licenseIDs, licenseRef{l.tenantID, l.public.ID})
-			if n--; n <= 0 {
-				break
-			}
-		}
-	}
-	c.licenses[digest] = snap
-	c.licenseIDs[licenseRef{rec.TenantID, rec.ID}] = digest
+	c.licenses.put(digest, snap)
 }
 
 // licenseChanged drops a license from the cache after a write to it and
@@ -119,11 +106,7 @@ func (c *cache) licenseChanged(tenantID, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.licenseEpoch.Add(1)
-	ref := licenseRef{tenantID, id}
-	if d, ok := c.licenseIDs[ref]; ok {
-		delete(c.licenses, d)
-		delete(c.licenseIDs, ref)
-	}
+	c.licenses.remove(tenantID, id)
 }
 
 // tenantState is a tenant's license and its quota limiters. It lives as
@@ -150,33 +133,44 @@ const (
 // tokenSnap is a snapshot of a user token's live state: immutable but
 // for its usage, which requests record into.
 type tokenSnap struct {
-	// use comes first, to share cache lines with what a request reads.
-	use tokenUsage
-
-	id          string
+	// What every request reads comes first, in one cache line with the
+	// start of use (a request touches few lines of a snapshot: with many
+	// tokens they are rarely in the processor's caches).
 	tenantID    string
-	userID      string
-	status      store.TokenStatus
 	generation  uint64
 	permissions permission.Set
-	expires     time.Time
-	cidrs       []netip.Prefix
 	// loaded is when the snapshot was read (unix ns), for CacheTTL.
 	loaded int64
+	// expiresNS is expires in unix ns, valid when hasExpiry.
+	expiresNS int64
+	hasExpiry bool
+	// active: status is store.TokenActive.
+	active bool
 	// ownerActive is false when the owning user is deactivated or gone:
 	// a user's tokens act for the user and stop with them.
 	ownerActive bool
+	hasCIDRs    bool
+
+	use tokenUsage
+
+	id      string
+	userID  string
+	status  store.TokenStatus
+	expires time.Time
+	cidrs   []netip.Prefix
+}
+
+// expired reports whether the token's own expiry has passed at now.
+func (t *tokenSnap) expired(now time.Time) bool {
+	return t.hasExpiry && now.UnixNano() >= t.expiresNS
 }
 
 // allows reports whether the token may be used from addr at now.
 func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
-	if t.status != store.TokenActive || !t.ownerActive {
+	if !t.active || !t.ownerActive || t.expired(now) {
 		return false
 	}
-	if !t.expires.IsZero() && !now.Before(t.expires) {
-		return false
-	}
-	if len(t.cidrs) == 0 {
+	if !t.hasCIDRs {
 		return true
 	}
 	if !addr.IsValid() {
@@ -191,10 +185,26 @@ func (t *tokenSnap) allows(now time.Time, addr netip.Addr) bool {
 	return false
 }
 
+// unixNanosClamped is t in unix ns, clamped to the int64 range (UnixNano
+// is undefined outside it).
+func unixNanosClamped(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 // familySnap is an immutable snapshot of a refresh family's live state.
 type familySnap struct {
-	loaded     int64 // when read (unix ns), for CacheTTL
-	tokenID    string
+	loaded  int64 // when read (unix ns), for CacheTTL
+	tokenID string
+	// tokenUID is tokenID parsed, for the request path to compare without
+	// reading the string; uuid.Nil when tokenID is not a UUID (it then
+	// matches no token).
+	tokenUID   uuid.UUID
 	generation uint64
 	revoked    bool
 	expires    time.Time
@@ -203,6 +213,10 @@ type familySnap struct {
 func snapToken(rec store.UserToken, owner store.User) *tokenSnap {
 	s := &tokenSnap{
 		ownerActive: owner.ID == rec.UserID && owner.Status == store.UserActive,
+		active:      rec.Status == store.TokenActive,
+		hasExpiry:   !rec.ExpiresAt.IsZero(),
+		expiresNS:   unixNanosClamped(rec.ExpiresAt),
+		hasCIDRs:    len(rec.AllowedCIDRs) > 0,
 		id:          rec.ID,
 		tenantID:    rec.TenantID,
 		userID:      rec.UserID,
@@ -224,8 +238,13 @@ func snapToken(rec store.UserToken, owner store.User) *tokenSnap {
 }
 
 func snapFamily(rec store.RefreshFamily) *familySnap {
+	uid, err := uuid.Parse(rec.UserTokenID)
+	if err != nil {
+		uid = uuid.Nil
+	}
 	return &familySnap{
 		tokenID:    rec.UserTokenID,
+		tokenUID:   uid,
 		generation: rec.TokenGeneration,
 		revoked:    rec.Status != store.FamilyActive,
 		expires:    rec.ExpiresAt,
@@ -264,18 +283,6 @@ func (e *Engine) markTenantStale(id string) {
 	if ts != nil {
 		ts.stale.Store(true)
 	}
-}
-
-// tenantStateBytes is tenantState for an ID held as bytes; a hit costs
-// no allocation.
-func (e *Engine) tenantStateBytes(ctx context.Context, id []byte, now time.Time) (*tenantState, error) {
-	e.cache.mu.RLock()
-	ts := e.cache.tenants[string(id)]
-	e.cache.mu.RUnlock()
-	if ts != nil && !ts.stale.Load() && e.freshAt(ts.loaded.Load(), now) {
-		return ts, nil
-	}
-	return e.reloadTenant(ctx, string(id))
 }
 
 // reloadTenant reads the tenant's license from the store into the cache,
@@ -377,9 +384,19 @@ func (e *Engine) reloadToken(ctx context.Context, id uuid.UUID) (*tokenSnap, err
 	if err != nil {
 		return nil, err
 	}
+	if rec.ID != id.String() {
+		// The request path relies on a snapshot found under id being
+		// that token's.
+		return nil, fmt.Errorf("%w: user token %s read back as %q", store.ErrNotFound, id, rec.ID)
+	}
 	snap := snapToken(rec, owner)
 	snap.loaded = e.now().UnixNano()
 	e.cache.mu.Lock()
+	if ts := e.cache.tenants[snap.tenantID]; ts != nil {
+		// The tenant's own string: the request path's comparison of the
+		// two is then a pointer comparison.
+		snap.tenantID = ts.id
+	}
 	if e.cache.credEpoch.Load() == epoch {
 		if old := e.cache.tokens[id]; old != nil && e.trackUsage {
 			e.cache.retired = append(e.cache.retired, old)

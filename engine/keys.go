@@ -45,6 +45,10 @@ type macPool struct{ pool sync.Pool }
 type macState struct {
 	h   hash.Hash
 	out [sha256.Size]byte
+	// raw is scratch space for decoding an access token, kept with the
+	// MAC that checks it so that parsing one takes one pooled state (a
+	// buffer on the stack would escape through the hash.Hash interface).
+	raw [accessRawMax]byte
 }
 
 func newMACPool(key []byte) *macPool {
@@ -68,27 +72,29 @@ func (p *macPool) sum(dst []byte, parts ...[]byte) []byte {
 // verify reports in constant time whether mac is HMAC(key, parts...).
 func (p *macPool) verify(mac []byte, parts ...[]byte) bool {
 	st := p.pool.Get().(*macState)
+	ok := st.verify(mac, parts...)
+	p.pool.Put(st)
+	return ok
+}
+
+// verify reports in constant time whether mac is HMAC(key, parts...), with
+// st's key.
+func (st *macState) verify(mac []byte, parts ...[]byte) bool {
 	st.h.Reset()
 	for _, b := range parts {
 		st.h.Write(b)
 	}
-	ok := subtle.ConstantTimeCompare(st.h.Sum(st.out[:0]), mac) == 1
-	p.pool.Put(st)
-	return ok
+	return subtle.ConstantTimeCompare(st.h.Sum(st.out[:0]), mac) == 1
 }
 
 // keyring holds the current key set and the ones still accepted.
 type keyring struct {
 	current *keyset
 	byID    map[string]*keyset
-	// accessBufs holds decode buffers for access tokens: a buffer on the
-	// stack would escape through the hash.Hash interface on every call.
-	accessBufs sync.Pool
 }
 
 func newKeyring(current MasterKey, previous []MasterKey) (*keyring, error) {
 	kr := &keyring{byID: map[string]*keyset{}}
-	kr.accessBufs.New = func() any { return new([accessRawMax]byte) }
 	for i, mk := range append([]MasterKey{current}, previous...) {
 		if err := checkMasterKey(mk); err != nil {
 			return nil, err

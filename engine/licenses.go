@@ -82,47 +82,88 @@ func checkAttributes(a map[string]string) error {
 // CreateLicense issues a license with a new key (licenses:edit). The key
 // is returned once; the store keeps only its digest.
 func (e *Engine) CreateLicense(ctx context.Context, actor Actor, tenantID string, in NewLicense) (CreatedLicense, error) {
-	if err := e.authorize(ctx, actor, tenantID, OpCreateLicense); err != nil {
+	out, err := e.CreateLicenses(ctx, actor, tenantID, []NewLicense{in})
+	if err != nil {
 		return CreatedLicense{}, err
 	}
-	if err := checkAttributes(in.Attributes); err != nil {
-		return CreatedLicense{}, err
+	return out[0], nil
+}
+
+// MaxLicenseBatch is the most licenses one CreateLicenses call creates.
+const MaxLicenseBatch = 256
+
+// CreateLicenses issues up to MaxLicenseBatch licenses in one transaction
+// (licenses:edit), for bulk provisioning: all of them or, on any error,
+// none. Each is audited as CreateLicense audits one; the keys are
+// returned once, in the order of in.
+func (e *Engine) CreateLicenses(ctx context.Context, actor Actor, tenantID string, in []NewLicense) ([]CreatedLicense, error) {
+	if err := e.authorize(ctx, actor, tenantID, OpCreateLicense); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 || len(in) > MaxLicenseBatch {
+		return nil, invalidInput("between 1 and %d licenses at a time", MaxLicenseBatch)
 	}
 	if err := checkExpiry("license expiry", in.ExpiresAt); err != nil {
 		return CreatedLicense{}, err
 	}
 	now := e.clock()
-	rec := store.License{
-		TenantID: tenantID, ID: newID(), CustomerID: in.CustomerID, ProductID: in.ProductID, PlanID: in.PlanID,
-		Status: store.LicenseActive, Attributes: maps.Clone(in.Attributes), CreatedAt: now, UpdatedAt: now,
+	recs := make([]store.License, len(in))
+	evs := make([]Event, len(in))
+	out := make([]CreatedLicense, len(in))
+	for i, l := range in {
+		if err := checkAttributes(l.Attributes); err != nil {
+			return nil, err
+		}
+		rec := store.License{
+			TenantID: tenantID, ID: newID(), CustomerID: l.CustomerID, ProductID: l.ProductID, PlanID: l.PlanID,
+			Status: store.LicenseActive, Attributes: maps.Clone(l.Attributes), CreatedAt: now, UpdatedAt: now,
+		}
+		if !l.ExpiresAt.IsZero() {
+			rec.ExpiresAt = clockFrom(l.ExpiresAt)
+		}
+		out[i].Key = NewSecret(e.setLicenseKey(&rec))
+		recs[i] = rec
+		evs[i] = Event{TenantID: tenantID, Type: EventLicenseCreated, Actor: actorName(actor), Details: map[string]string{"license": rec.ID}}
 	}
-	if !in.ExpiresAt.IsZero() {
-		rec.ExpiresAt = clockFrom(in.ExpiresAt)
-	}
-	key := e.setLicenseKey(&rec)
-	ev := Event{TenantID: tenantID, Type: EventLicenseCreated, Actor: actorName(actor), Details: map[string]string{"license": rec.ID}}
 	err := e.update(ctx, func(tx store.Tx) error {
 		scope := tx.Tenant(tenantID)
 		t, err := tx.Tenants().Get(ctx, tenantID)
 		if err != nil {
 			return err
 		}
-		if err := e.checkLicenseRefs(ctx, scope, rec); err != nil {
+		type refs struct{ customer, product, plan string }
+		checked := map[refs]bool{}
+		for _, rec := range recs {
+			r := refs{rec.CustomerID, rec.ProductID, rec.PlanID}
+			if checked[r] {
+				continue
+			}
+			if err := e.checkLicenseRefs(ctx, scope, rec); err != nil {
+				return err
+			}
+			checked[r] = true
+		}
+		if err := enforceCapN(ctx, tx, t, t.License.Limits.MaxLicenses, "licenses", scope.Licenses().List, int64(len(recs))); err != nil {
 			return err
 		}
-		if err := enforceCap(ctx, tx, t, t.License.Limits.MaxLicenses, "licenses", scope.Licenses().List); err != nil {
-			return err
+		for i, rec := range recs {
+			if err := scope.Licenses().Create(ctx, rec); err != nil {
+				return err
+			}
+			if err := e.audit.record(ctx, tx, &evs[i]); err != nil {
+				return err
+			}
 		}
-		if err := scope.Licenses().Create(ctx, rec); err != nil {
-			return err
-		}
-		return e.audit.record(ctx, tx, &ev)
+		return nil
 	})
 	if err != nil {
-		return CreatedLicense{}, err
+		return nil, err
 	}
-	e.audit.published(ev)
-	return CreatedLicense{License: licenseView(rec), Key: NewSecret(key)}, nil
+	e.audit.published(evs...)
+	for i, rec := range recs {
+		out[i].License = licenseView(rec)
+	}
+	return out, nil
 }
 
 // setLicenseKey gives rec a new key and returns it.
@@ -452,10 +493,10 @@ func (e *Engine) ValidateLicense(ctx context.Context, key string, scope Validati
 // findLicense looks a canonical key up in the cache, then in the store
 // under the current digest key, then under each key still accepted during
 // a rotation.
-func (e *Engine) findLicense(ctx context.Context, canonical string, now time.Time) (*licenseSnap, error) {
+func (e *Engine) findLicense(ctx context.Context, canonical string, now time.Time) (licenseSnap, error) {
 	var digest [32]byte
 	e.keys.current.license.sum(digest[:0], []byte("license-key"), unsafeBytes(canonical))
-	if l := e.cache.license(digest); l != nil && e.freshAt(l.loaded, now) {
+	if l, ok := e.cache.license(&digest); ok && e.freshAt(l.loaded, now) {
 		return l, nil
 	}
 	epoch := e.cache.licenseEpoch.Load()
@@ -477,10 +518,10 @@ func (e *Engine) findLicense(ctx context.Context, canonical string, now time.Tim
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return licenseSnap{}, err
 	}
 	e.cache.putLicense(epoch, digest, rec, now.UnixNano())
-	return &licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
+	return licenseSnap{tenantID: rec.TenantID, public: PublicLicense{
 		ID: rec.ID, ProductID: rec.ProductID, PlanID: rec.PlanID, CustomerID: rec.CustomerID,
 		Status: rec.Status, ExpiresAt: rec.ExpiresAt, Attributes: rec.Attributes,
 	}}, nil

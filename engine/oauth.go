@@ -71,20 +71,30 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		return nil, refusalInfo{reason: ReasonMalformed}, ErrInvalidToken
 	}
 	now := e.now() // one clock read serves every check below
-	ts, err := e.tenantStateBytes(ctx, tenantID, now)
-	if err != nil {
-		f, err := e.lookupFailed(err, "", c.tokenID)
-		return nil, f, err
+	// One read lock finds all three cached states; a miss or a stale
+	// entry is loaded below, in the order the checks need them.
+	e.cache.mu.RLock()
+	ts := e.cache.tenants[string(tenantID)]
+	tok := e.cache.tokens[c.tokenID]
+	fam := e.cache.families[c.family]
+	e.cache.mu.RUnlock()
+	var err error
+	if ts == nil || ts.stale.Load() || !e.freshAt(ts.loaded.Load(), now) {
+		if ts, err = e.reloadTenant(ctx, string(tenantID)); err != nil {
+			f, err := e.lookupFailed(err, "", c.tokenID)
+			return nil, f, err
+		}
 	}
 	f := refusalInfo{tenantID: ts.id, tokenID: c.tokenID}
 	if now.UnixNano() >= c.expires {
 		f.reason = ReasonExpired
 		return nil, f, ErrInvalidToken
 	}
-	tok, err := e.token(ctx, c.tokenID, now)
-	if err != nil {
-		f, err := e.lookupFailed(err, ts.id, c.tokenID)
-		return nil, f, err
+	if tok == nil || !e.freshAt(tok.loaded, now) {
+		if tok, err = e.reloadToken(ctx, c.tokenID); err != nil {
+			f, err := e.lookupFailed(err, ts.id, c.tokenID)
+			return nil, f, err
+		}
 	}
 	if f.reason = tokenRefusal(tok, ts.id, c.generation, now, clientAddr); f.reason != "" {
 		if f.reason != ReasonAddress || checkAddr {
@@ -92,12 +102,15 @@ func (e *Engine) verifyAccess(ctx context.Context, accessToken string, clientAdd
 		}
 		f.reason = ""
 	}
-	fam, err := e.family(ctx, c.family, now)
-	if err != nil {
-		f, err := e.lookupFailed(err, ts.id, c.tokenID)
-		return nil, f, err
+	if fam == nil || !e.freshAt(fam.loaded, now) {
+		if fam, err = e.reloadFamily(ctx, c.family); err != nil {
+			f, err := e.lookupFailed(err, ts.id, c.tokenID)
+			return nil, f, err
+		}
 	}
-	if fam.revoked || fam.generation != c.generation || fam.tokenID != tok.id {
+	// The family must belong to this very token (tok is the snapshot of
+	// c.tokenID: reloadToken checks the record's ID).
+	if fam.revoked || fam.generation != c.generation || fam.tokenUID != c.tokenID || c.tokenID == uuid.Nil {
 		f.reason = ReasonFamilyRevoked
 		return nil, f, ErrInvalidToken
 	}
@@ -125,15 +138,15 @@ func tokenRefusal(tok *tokenSnap, tenantID string, gen uint64, now time.Time, ad
 	switch {
 	case tok.tenantID != tenantID:
 		return ReasonUnknown
-	case tok.status == store.TokenDeactivated:
+	case !tok.active && tok.status == store.TokenDeactivated:
 		return ReasonDeactivated
-	case tok.status != store.TokenActive:
+	case !tok.active:
 		return ReasonRevoked
 	case !tok.ownerActive:
 		return ReasonOwnerInactive
 	case tok.generation != gen:
 		return ReasonRotated
-	case !tok.expires.IsZero() && !now.Before(tok.expires):
+	case tok.expired(now):
 		return ReasonExpired
 	case !tok.allows(now, addr):
 		return ReasonAddress

@@ -117,6 +117,12 @@ func (e *Engine) CreateUser(ctx context.Context, actor Actor, tenantID string, i
 // loser again and it recounts. The record is unchanged.
 func enforceCap[T any](ctx context.Context, tx store.Tx, t tenant.Tenant, max int64, what string,
 	list func(context.Context, store.Page) ([]T, string, error)) error {
+	return enforceCapN(ctx, tx, t, max, what, list, 1)
+}
+
+// enforceCapN is enforceCap for adding records at once.
+func enforceCapN[T any](ctx context.Context, tx store.Tx, t tenant.Tenant, max int64, what string,
+	list func(context.Context, store.Page) ([]T, string, error), adding int64) error {
 	if max <= 0 {
 		return nil
 	}
@@ -128,12 +134,12 @@ func enforceCap[T any](ctx context.Context, tx store.Tx, t tenant.Tenant, max in
 			return err
 		}
 		n += int64(len(recs))
-		if next == "" || n >= max {
+		if next == "" || n+adding > max {
 			break
 		}
 		page.After = next
 	}
-	if n >= max {
+	if n+adding > max {
 		return invalidInput("the tenant's platform license allows %d %s", max, what)
 	}
 	return tx.Tenants().Update(ctx, t)
