@@ -103,15 +103,15 @@ func (e *Engine) CreateLicenses(ctx context.Context, actor Actor, tenantID strin
 	if len(in) == 0 || len(in) > MaxLicenseBatch {
 		return nil, invalidInput("between 1 and %d licenses at a time", MaxLicenseBatch)
 	}
-	if err := checkExpiry("license expiry", in.ExpiresAt); err != nil {
-		return CreatedLicense{}, err
-	}
 	now := e.clock()
 	recs := make([]store.License, len(in))
 	evs := make([]Event, len(in))
 	out := make([]CreatedLicense, len(in))
 	for i, l := range in {
 		if err := checkAttributes(l.Attributes); err != nil {
+			return nil, err
+		}
+		if err := checkExpiry("license expiry", l.ExpiresAt); err != nil {
 			return nil, err
 		}
 		rec := store.License{
