@@ -209,7 +209,12 @@ func TestSignInFailures(t *testing.T) {
 			rec := b.signIn(tc.tenant, tc.email, tc.password)
 			require.Equal(t, http.StatusBadRequest, rec.Code)
 			require.Nil(t, b.cookie)
-			require.Empty(t, rec.Result().Cookies())
+			// No session; the sign-in cookie renewed, with the token the
+			// form again carries, so the next attempt is accepted.
+			cookies := rec.Result().Cookies()
+			require.Len(t, cookies, 1)
+			require.Equal(t, "lk_console_signin", cookies[0].Name)
+			require.Equal(t, fieldOf(t, rec.Body.String(), "signin_csrf"), cookies[0].Value)
 			msg := textOf(t, rec.Body.String(), "error")
 			if first == "" {
 				first = msg
@@ -275,7 +280,10 @@ func TestClientAddr(t *testing.T) {
 				f.con = con
 			}
 			b := f.browser()
-			r := b.request(http.MethodPost, prefix+"signin", url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}})
+			b.get(prefix + "signin")
+			r := b.request(http.MethodPost, prefix+"signin", url.Values{
+				"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}, "signin_csrf": {b.signinCSRF},
+			})
 			r.Header.Set("X-Forwarded-For", "203.0.113.5")
 			require.Equal(t, http.StatusSeeOther, b.do(r).Code)
 			require.NoError(t, f.eng.Flush(f.ctx))
@@ -472,7 +480,9 @@ func TestSignInPageWhenSignedIn(t *testing.T) {
 func TestSignInIgnoresQuery(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
-	r := b.request(http.MethodPost, prefix+"signin?tenant=acme&email=admin@acme.test&password="+url.QueryEscape(adminPassword), url.Values{})
+	b.get(prefix + "signin")
+	r := b.request(http.MethodPost, prefix+"signin?tenant=acme&email=admin@acme.test&password="+url.QueryEscape(adminPassword),
+		url.Values{"signin_csrf": {b.signinCSRF}})
 	rec := b.do(r)
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.Nil(t, b.cookie)
@@ -578,7 +588,10 @@ func TestTrustedOrigins(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, withConsole(consoleOpts{TrustedOrigins: tc.trusted}))
 			b := f.browser()
-			r := b.request(http.MethodPost, prefix+"signin", url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}})
+			b.get(prefix + "signin")
+			r := b.request(http.MethodPost, prefix+"signin", url.Values{
+				"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}, "signin_csrf": {b.signinCSRF},
+			})
 			r.Host = "10.0.0.5:8080"
 			r.Header.Del("Sec-Fetch-Site")
 			r.Header.Set("Origin", "https://admin.example.com")

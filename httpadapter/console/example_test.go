@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/licensekit/licensekit/engine"
@@ -54,12 +57,24 @@ func ExampleNew() {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
+	// A browser: it keeps cookies, and loads the sign-in form before
+	// posting it (the form carries an anti-forgery token that matches a
+	// cookie of the page).
 	client := srv.Client()
+	client.Jar, _ = cookiejar.New(nil)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	form := url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {"a long demo password"}}
+	resp, err := client.Get(srv.URL + "/console/signin")
+	if err != nil {
+		panic(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	token := regexp.MustCompile(`name="signin_csrf" value="([^"]+)"`).FindSubmatch(page)[1]
+
+	form := url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {"a long demo password"}, "signin_csrf": {string(token)}}
 	req, _ := http.NewRequest("POST", srv.URL+"/console/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
+	resp, err = client.Do(req)
 	if err != nil {
 		panic(err)
 	}

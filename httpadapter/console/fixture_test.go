@@ -189,6 +189,10 @@ type browser struct {
 	cookie *http.Cookie
 	device *http.Cookie // the device cookie, kept across sign-outs
 	csrf   string
+	// signin is the sign-in cookie and signinCSRF the token of the last
+	// sign-in form the browser was shown, which its next sign-in posts.
+	signin     *http.Cookie
+	signinCSRF string
 }
 
 func (f *fixture) browser() *browser { return &browser{f: f, remote: "192.0.2.10:40000"} }
@@ -215,6 +219,9 @@ func (b *browser) request(method, target string, body url.Values) *http.Request 
 	if b.device != nil {
 		r.AddCookie(&http.Cookie{Name: b.device.Name, Value: b.device.Value})
 	}
+	if b.signin != nil {
+		r.AddCookie(&http.Cookie{Name: b.signin.Name, Value: b.signin.Value})
+	}
 	return r
 }
 
@@ -228,6 +235,10 @@ func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 			c := *ck
 			b.device = &c
 		}
+		if ck.Name == "lk_console_signin" || ck.Name == "__Host-lk_console_signin" {
+			c := *ck
+			b.signin = &c
+		}
 		if ck.Name == "lk_console" || ck.Name == "__Host-lk_console" {
 			if ck.MaxAge < 0 {
 				b.cookie = nil
@@ -237,8 +248,13 @@ func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 			}
 		}
 	}
+	if m := signinCSRFRe.FindStringSubmatch(rec.Body.String()); m != nil {
+		b.signinCSRF = html.UnescapeString(m[1])
+	}
 	return rec
 }
+
+var signinCSRFRe = regexp.MustCompile(`name="signin_csrf" value="([^"]+)"`)
 
 func (b *browser) get(target string) *httptest.ResponseRecorder {
 	b.f.t.Helper()
@@ -254,12 +270,19 @@ func (b *browser) post(target string, form url.Values) *httptest.ResponseRecorde
 	if b.csrf != "" && !form.Has("csrf") {
 		form.Set("csrf", b.csrf)
 	}
+	if strings.HasSuffix(target, "signin") && b.signinCSRF != "" && !form.Has("signin_csrf") {
+		form.Set("signin_csrf", b.signinCSRF)
+	}
 	return b.do(b.request(http.MethodPost, target, form))
 }
 
-// signIn signs in and reads the anti-forgery token from a page.
+// signIn signs in and reads the anti-forgery token from a page. Like a
+// person, it opens the sign-in page first unless it is showing one.
 func (b *browser) signIn(tenantID, email, password string) *httptest.ResponseRecorder {
 	b.f.t.Helper()
+	if b.signinCSRF == "" {
+		require.Equal(b.f.t, http.StatusOK, b.get(prefix+"signin").Code)
+	}
 	rec := b.post(prefix+"signin", url.Values{"tenant": {tenantID}, "email": {email}, "password": {password}})
 	if rec.Code == http.StatusSeeOther && b.cookie != nil {
 		page := b.get(prefix + "account")
@@ -324,5 +347,13 @@ func linkOf(t *testing.T, body, id string) string {
 	require.NotEmpty(t, tag, "no link #%s", id)
 	m := regexp.MustCompile(`href="([^"]*)"`).FindStringSubmatch(tag)
 	require.NotNil(t, m)
+	return html.UnescapeString(m[1])
+}
+
+// fieldOf returns the unescaped value of the (hidden) input named name.
+func fieldOf(t *testing.T, body, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "no field %s", name)
 	return html.UnescapeString(m[1])
 }

@@ -2,12 +2,15 @@ package console
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/licensekit/licensekit/engine"
 	"github.com/licensekit/licensekit/permission"
+	"github.com/licensekit/licensekit/tenant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,15 +41,41 @@ func TestWaitDuration(t *testing.T) {
 		d    time.Duration
 		want string
 	}{
+		{0, "1 second"},
+		{time.Millisecond, "1 second"},
 		{time.Second, "1 second"},
 		{1500 * time.Millisecond, "2 seconds"},
 		{time.Minute, "1 minute"},
-		{61 * time.Second, "2 minutes"},
-		{14*time.Minute + time.Second, "15 minutes"},
+		{61 * time.Second, "1 minute 1 second"},
+		{64 * time.Second, "1 minute 4 seconds"},
+		{14*time.Minute + time.Second, "14 minutes 1 second"},
 		{15 * time.Minute, "15 minutes"},
+		{50*time.Hour + 2*time.Second, "50 hours 2 seconds"},
 	} {
 		t.Run(tc.d.String(), func(t *testing.T) {
 			require.Equal(t, tc.want, waitDuration(tc.d))
+		})
+	}
+}
+
+// The Retry-After header and the page say the same wait: the limiter's,
+// rounded up to a second, never 0.
+func TestRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		d            time.Duration
+		header, text string
+	}{
+		{0, "1", "1 second"},
+		{200 * time.Millisecond, "1", "1 second"},
+		{time.Second, "1", "1 second"},
+		{63*time.Second + 100*time.Millisecond, "64", "1 minute 4 seconds"},
+		{64 * time.Second, "64", "1 minute 4 seconds"},
+		{15 * time.Minute, "900", "15 minutes"},
+	} {
+		t.Run(tc.d.String(), func(t *testing.T) {
+			header, text := retryAfter(&engine.LimitError{Kind: engine.ErrTooManyAttempts, Decision: tenant.Decision{RetryAfter: tc.d}})
+			require.Equal(t, tc.header, header)
+			require.Equal(t, tc.text, text)
 		})
 	}
 }
@@ -178,4 +207,31 @@ func errInput(msg string) error { return fmt.Errorf("%w: %s", engine.ErrInvalidI
 func TestInputMessage(t *testing.T) {
 	require.Equal(t, "Token name is required.", inputMessage(errInput("token name is required")))
 	require.Equal(t, "Done.", inputMessage(errInput("done.")))
+}
+
+// oneCookie reads a cookie only when the browser sent exactly one of the
+// name; others' names do not count.
+func TestOneCookie(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		header  string
+		value   string
+		wantDup bool
+	}{
+		{"none", "", "", false},
+		{"other names", "lk_console_device=a; x=b", "", false},
+		{"one", "x=1; lk_console=v", "v", false},
+		{"two", "lk_console=planted; lk_console=v", "", true},
+		{"two equal", "lk_console=v; lk_console=v", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/console/", nil)
+			if tc.header != "" {
+				r.Header.Set("Cookie", tc.header)
+			}
+			v, dup := oneCookie(r, "lk_console")
+			require.Equal(t, tc.value, v)
+			require.Equal(t, tc.wantDup, dup)
+		})
+	}
 }

@@ -59,9 +59,16 @@ func TestCustomPrefix(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, rec.Code)
 	require.True(t, strings.HasPrefix(rec.Header().Get("Location"), "/admin/lk/signin"))
 
-	form := url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}}
+	rec = serve(httptest.NewRequest("GET", "/admin/lk/signin", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	signin := rec.Result().Cookies()[0]
+	require.Equal(t, "lk_console_signin", signin.Name)
+	require.Equal(t, "/admin/lk/", signin.Path)
+
+	form := url.Values{"tenant": {"acme"}, "email": {"admin@acme.test"}, "password": {adminPassword}, "signin_csrf": {signin.Value}}
 	r = httptest.NewRequest("POST", "/admin/lk/signin", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(&http.Cookie{Name: signin.Name, Value: signin.Value})
 	rec = serve(r)
 	require.Equal(t, http.StatusSeeOther, rec.Code)
 	require.Equal(t, "/admin/lk/tokens", rec.Header().Get("Location"))

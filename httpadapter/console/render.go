@@ -55,6 +55,8 @@ func notice(r *http.Request) string {
 		return "You have signed out."
 	case "session-ended":
 		return "Your session has ended. Sign in again."
+	case "cookie-conflict":
+		return "Your browser sent two console session cookies, one perhaps set by another site of this host, so it was signed out. Sign in again; if that does not last, clear this site's cookies."
 	case "password-changed":
 		return "Your password was changed and every session of yours has ended. Sign in with the new password."
 	case "user-created":
@@ -172,6 +174,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, q *request, sta
 type errorData struct {
 	Heading, Message string
 	Status           int
+	// Link, when set, is a console path the page offers (with LinkText)
+	// besides the way back.
+	Link, LinkText string
 }
 
 // errorPage renders a page that says what went wrong, never why inside.
@@ -206,10 +211,19 @@ func (c *Console) serverError(w http.ResponseWriter, r *http.Request, q *request
 
 // tooMany shows a 429 page with Retry-After.
 func (c *Console) tooMany(w http.ResponseWriter, r *http.Request, q *request, le *engine.LimitError) {
-	secs := int64(le.RetryAfter() / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	header, wait := retryAfter(le)
+	w.Header().Set("Retry-After", header)
 	c.errorPage(w, r, q, http.StatusTooManyRequests, "Too many attempts",
-		fmt.Sprintf("Too many attempts. Wait %s and try again.", waitDuration(le.RetryAfter())))
+		"Too many attempts. Wait "+wait+" and try again.")
+}
+
+// retryAfter is a refusal's wait as the Retry-After header (whole
+// seconds) and as the page says it. Both come from LimitError.RetryAfter
+// (rounded up, at least a second), so the page never tells a wait the
+// header does not, and neither is shorter than the limiter's.
+func retryAfter(le *engine.LimitError) (header, text string) {
+	d := le.RetryAfter()
+	return strconv.FormatInt(int64(d/time.Second), 10), waitDuration(d)
 }
 
 // fail answers an engine error with its page. Invalid input is not here:
@@ -351,13 +365,15 @@ func (c *Console) ago(t time.Time) string {
 	return roughDuration(d) + " ago"
 }
 
-func roughDuration(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return strconv.FormatInt(n, 10) + " " + unit + "s"
+// plural is "1 unit" or "n units".
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
 	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
+}
+
+func roughDuration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return plural(int64(d/time.Second), "second")
@@ -370,14 +386,25 @@ func roughDuration(d time.Duration) string {
 	}
 }
 
-// waitDuration prints how long to wait, rounded up (to the second below a
-// minute, to the minute above): saying less than the wait invites a
-// retry that fails again.
+// waitDuration prints how long to wait, to the second, rounded up
+// ("1 minute 4 seconds"): saying less than the wait invites a retry that
+// fails again, and saying more than Retry-After contradicts it.
 func waitDuration(d time.Duration) string {
-	if d <= time.Minute {
-		return roughDuration((d + time.Second - 1).Truncate(time.Second))
+	d = (d + time.Second - 1).Truncate(time.Second)
+	if d < time.Second {
+		d = time.Second
 	}
-	return formatDuration((d + time.Minute - 1).Truncate(time.Minute))
+	var parts []string
+	if h := int64(d / time.Hour); h > 0 {
+		parts = append(parts, plural(h, "hour"))
+	}
+	if m := int64(d % time.Hour / time.Minute); m > 0 {
+		parts = append(parts, plural(m, "minute"))
+	}
+	if s := int64(d % time.Minute / time.Second); s > 0 {
+		parts = append(parts, plural(s, "second"))
+	}
+	return strings.Join(parts, " ")
 }
 
 // formatDuration prints a window or a wait: "1 minute", "15 minutes",

@@ -29,6 +29,12 @@ const (
 	// Expires: it does not depend on the server's and the browser's
 	// clocks agreeing.
 	deviceMaxAge = 180 * 24 * 60 * 60
+	// The sign-in cookie holds the sign-in form's anti-forgery token
+	// (see signInToken). It is short-lived: it only has to outlast a
+	// sign-in page left open for a while.
+	signInNameTLS   = "__Host-lk_console_signin"
+	signInNamePlain = "lk_console_signin"
+	signInMaxAge    = 60 * 60
 )
 
 // request is what an authenticated handler knows of its request.
@@ -54,17 +60,33 @@ func (c *Console) cookieSpec(r *http.Request) (name, cookiePath string, secure b
 	return cookieNamePlain, c.prefix, false
 }
 
-// deviceCookie returns the request's device token, or "".
+// deviceCookie returns the request's device token, or "". Two cookies of
+// the name (one planted with a more specific Path by another port or
+// subdomain of the host) make it "": the console cannot tell which is its
+// own, and a device token only ever lowers what a guess costs.
 func (c *Console) deviceCookie(r *http.Request) string {
 	name := deviceNamePlain
 	if r.TLS != nil || c.secure {
 		name = deviceNameTLS
 	}
-	ck, err := r.Cookie(name)
-	if err != nil {
-		return ""
+	v, _ := oneCookie(r, name)
+	return v
+}
+
+// oneCookie returns the value of the request's only cookie called name.
+// dup reports that the browser sent more than one: cookies of one name
+// but another Path or Domain all arrive, the most specific Path first, so
+// a cookie set by a neighbour (another port, a sibling subdomain over
+// plain HTTP) would otherwise be read in place of the console's own.
+func oneCookie(r *http.Request, name string) (value string, dup bool) {
+	cookies := r.CookiesNamed(name)
+	switch len(cookies) {
+	case 0:
+		return "", false
+	case 1:
+		return cookies[0].Value, false
 	}
-	return ck.Value
+	return "", true
 }
 
 // setDeviceCookie remembers the browser's device token.
@@ -83,14 +105,13 @@ func (c *Console) setDeviceCookie(w http.ResponseWriter, r *http.Request, value 
 	})
 }
 
-// sessionCookie returns the request's session cookie value, or "".
-func (c *Console) sessionCookie(r *http.Request) string {
+// sessionCookie returns the request's session cookie value, or "". dup
+// reports two or more cookies of the name (see oneCookie): the browser is
+// then treated as signed out and its cookie cleared, never as signed in
+// with whichever came first.
+func (c *Console) sessionCookie(r *http.Request) (value string, dup bool) {
 	name, _, _ := c.cookieSpec(r)
-	ck, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return ck.Value
+	return oneCookie(r, name)
 }
 
 // setSessionCookie hands the browser a new session. It is a session
@@ -121,7 +142,13 @@ func (c *Console) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 // anti-forgery token. Cross-origin requests were refused before this.
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := &request{addr: c.clientAddr(r), cookie: c.sessionCookie(r)}
+		cookie, dup := c.sessionCookie(r)
+		if dup {
+			c.clearSessionCookie(w, r)
+			c.toSignIn(w, r, "cookie-conflict")
+			return
+		}
+		q := &request{addr: c.clientAddr(r), cookie: cookie}
 		if q.cookie == "" {
 			c.toSignIn(w, r, "")
 			return
@@ -134,6 +161,13 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *request)) h
 		}
 		if err != nil {
 			c.serverError(w, r, nil, err)
+			return
+		}
+		if !c.ownTenant(sess) {
+			// A session of another tenant (a console for another tenant on
+			// the same host shares the cookie) is signed out here, but it
+			// is not this console's to end or to clear.
+			c.toSignIn(w, r, "")
 			return
 		}
 		q.sess = sess
@@ -149,6 +183,12 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *request)) h
 		}
 		h(w, r, q)
 	}
+}
+
+// ownTenant reports whether sess may use this console: with
+// Options.TenantID set, only that tenant's sessions may.
+func (c *Console) ownTenant(sess *engine.ConsoleSession) bool {
+	return c.tenantID == "" || sess.TenantID == c.tenantID
 }
 
 // parseForm caps the body at MaxBodyBytes and parses it, answering 413 or

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -329,8 +330,35 @@ func (c *Console) confirmPage(action string) func(http.ResponseWriter, *http.Req
 	}
 }
 
+// msgAlreadyRotated answers a rotation of a generation that is gone: most
+// often the credential page reloaded, which resubmits its form.
+const msgAlreadyRotated = "This token was already rotated; its new credential was shown once. Rotate again if you need a new one."
+
+// rotateToken rotates the generation the confirmation showed, and only
+// that one: a resubmitted form (a reload of the credential page, a
+// double click, a second tab) would otherwise replace the credential just
+// shown, and the program given it would stop working.
 func (c *Console) rotateToken(w http.ResponseWriter, r *http.Request, q *request) {
-	ct, err := c.eng.RotateUserToken(r.Context(), q.admin(), q.tenant(), r.PathValue("id"))
+	id := r.PathValue("id")
+	gen, err := strconv.ParseUint(r.PostFormValue("generation"), 10, 64)
+	if err != nil {
+		// Another tenant's token (or none) is a 404 whatever the form
+		// holds, as on every other route.
+		if _, ok := c.loadToken(w, r, q); !ok {
+			return
+		}
+		c.errorPage(w, r, q, http.StatusBadRequest, "Invalid request",
+			"The rotation form is out of date. Open the token and rotate it again.")
+		return
+	}
+	ct, err := c.eng.RotateUserTokenFrom(r.Context(), q.admin(), q.tenant(), id, gen)
+	if errors.Is(err, engine.ErrStale) {
+		c.render(w, r, q, http.StatusConflict, "error", &page{Title: "Already rotated", Nav: "tokens", Data: errorData{
+			Heading: "Already rotated", Message: msgAlreadyRotated, Status: http.StatusConflict,
+			Link: c.link("tokens", id), LinkText: "Go to the token",
+		}})
+		return
+	}
 	if err != nil {
 		c.fail(w, r, q, err)
 		return

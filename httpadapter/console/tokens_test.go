@@ -142,7 +142,7 @@ func TestCreateTokenBadInput(t *testing.T) {
 		msg   string
 		keeps string
 	}{
-		{"bad cidr", func(v url.Values) { v.Set("cidrs", "10.0.0.0/8\nnot-a-cidr") }, `CIDR &#34;not-a-cidr&#34;`, "not-a-cidr"},
+		{"bad cidr", func(v url.Values) { v.Set("cidrs", "10.0.0.0/8\nnot-a-cidr") }, `&#34;not-a-cidr&#34;`, "not-a-cidr"},
 		{"bad date", func(v url.Values) { v.Set("expires", "next week") }, "must be a date", "next week"},
 		{"past date", func(v url.Values) { v.Set("expires", "2026-02-01") }, "in the past", "2026-02-01"},
 		{"date too far", func(v url.Values) { v.Set("expires", "9999-12-31") }, "before the year 9999", "9999-12-31"},
@@ -233,8 +233,10 @@ func TestRotateToken(t *testing.T) {
 	require.Contains(t, cbody, "old credential stops working")
 	require.Contains(t, cbody, `<form method="post" action="/console/tokens/`+ct.Token.ID+`/rotate">`)
 	require.Contains(t, cbody, `id="confirm-rotate"`)
+	form := url.Values{"generation": {fieldOf(t, cbody, "generation")}}
+	require.Equal(t, "1", form.Get("generation"), "the generation the page showed")
 
-	rec := b.post(prefix+"tokens/"+ct.Token.ID+"/rotate", nil)
+	rec := b.post(prefix+"tokens/"+ct.Token.ID+"/rotate", form)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 	body := rec.Body.String()
@@ -250,6 +252,66 @@ func TestRotateToken(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrInvalidToken)
 	_, err = f.eng.Exchange(f.ctx, ct.Token.ID, cred, apiAddr)
 	require.NoError(t, err)
+}
+
+// The rotation form names the generation it showed: submitting it again
+// (a reload of the credential page, a double click, a second tab's
+// confirmation) is a 409 that rotates nothing, so the credential just
+// shown keeps working; a form without a generation rotates nothing either.
+func TestRotateTokenOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// again is the second submission's form, given the first's and
+		// that of a confirmation opened before the first submission.
+		again  func(first, earlier url.Values) url.Values
+		status int
+		msg    string
+	}{
+		{"resubmitted", func(first, _ url.Values) url.Values { return first }, http.StatusConflict,
+			"This token was already rotated; its new credential was shown once. Rotate again if you need a new one."},
+		{"second tab", func(_, earlier url.Values) url.Values { return earlier }, http.StatusConflict, "already rotated"},
+		{"no generation", func(_, _ url.Values) url.Values { return url.Values{} }, http.StatusBadRequest, "out of date"},
+		{"bad generation", func(_, _ url.Values) url.Values { return url.Values{"generation": {"-1"}} }, http.StatusBadRequest, "out of date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			b := f.admin()
+			ct := f.token(f.acme, "ci", permission.NewSet(permission.ViewUsers))
+			id := ct.Token.ID
+			confirm := func() url.Values {
+				page := b.get(prefix + "tokens/" + id + "/rotate")
+				require.Equal(t, http.StatusOK, page.Code)
+				return url.Values{"generation": {fieldOf(t, page.Body.String(), "generation")}}
+			}
+			earlier := confirm()
+			first := confirm()
+			rec := b.post(prefix+"tokens/"+id+"/rotate", first)
+			require.Equal(t, http.StatusOK, rec.Code)
+			cred := textOf(t, rec.Body.String(), "credential")
+
+			rec = b.post(prefix+"tokens/"+id+"/rotate", tc.again(first, earlier))
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			body := rec.Body.String()
+			require.Contains(t, body, tc.msg)
+			require.NotContains(t, body, `id="credential"`)
+			requireSecurityHeaders(t, rec)
+			requireCleanHTML(t, tc.name, body)
+			if tc.status == http.StatusConflict {
+				require.Equal(t, prefix+"tokens/"+id, linkOf(t, body, "error-link"))
+			}
+
+			tok, err := f.eng.GetUserToken(f.ctx, f.acme, "acme", id)
+			require.NoError(t, err)
+			require.EqualValues(t, 2, tok.Generation, "rotated once")
+			_, err = f.eng.Exchange(f.ctx, id, cred, apiAddr)
+			require.NoError(t, err, "the credential shown still works")
+
+			// Rotating again from a fresh confirmation works.
+			rec = b.post(prefix+"tokens/"+id+"/rotate", confirm())
+			require.Equal(t, http.StatusOK, rec.Code)
+			require.NotEqual(t, cred, textOf(t, rec.Body.String(), "credential"))
+		})
+	}
 }
 
 // Deactivate, reactivate and delete (after its confirmation).
