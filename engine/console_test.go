@@ -630,3 +630,36 @@ func TestNamesCannotSpoof(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrInvalidInput)
 	require.NotContains(t, err.Error(), "ParseAddr")
 }
+
+func TestTokenActivity(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	used := f.token(f.admin, permission.ViewUsers)
+	idle := f.token(f.admin, permission.ViewUsers)
+	_, p := f.login(used)
+	_, _, err := f.eng.ListUsers(f.ctx, p, f.tenant, store.Page{})
+	require.NoError(t, err)
+
+	ids := []string{used.Token.ID, idle.Token.ID, "not-a-token"}
+	got, err := f.eng.TokenActivity(f.ctx, f.admin, f.tenant, ids)
+	require.NoError(t, err)
+	require.Equal(t, f.clock.Now().UTC().Truncate(time.Microsecond), got[used.Token.ID].LastUsedAt, "seen before any flush")
+	require.Equal(t, f.addr.String(), got[used.Token.ID].LastUsedAddr)
+	require.NotContains(t, got, idle.Token.ID)
+	require.NotContains(t, got, "not-a-token")
+
+	// After a flush the store has it too; a fresh engine reads it there.
+	require.NoError(t, f.eng.Flush(f.ctx))
+	got2, err := f.eng.TokenActivity(f.ctx, f.admin, f.tenant, ids)
+	require.NoError(t, err)
+	require.Equal(t, got[used.Token.ID], got2[used.Token.ID])
+
+	// Another tenant's admin sees nothing of it; a token without tokens:edit may not ask.
+	_, globex := f.addTenant("globex", tenant.Limits{})
+	_, err = f.eng.TokenActivity(f.ctx, globex, f.tenant, ids)
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+	other, err := f.eng.TokenActivity(f.ctx, globex, "globex", ids)
+	require.NoError(t, err)
+	require.Empty(t, other)
+	_, err = f.eng.TokenActivity(f.ctx, p, f.tenant, ids)
+	require.ErrorIs(t, err, engine.ErrAccessDenied)
+}

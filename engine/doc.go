@@ -91,7 +91,8 @@
 //	Review                    audit:view (ext)
 //
 // RemoveUnusedPermissions is guarded by the rule of SetUserTokenPermissions
-// (it is one). Sweep is the host's and the engine's own background work,
+// (it is one), RotateUserTokenFrom by RotateUserToken's, TokenActivity by
+// ListUserTokens'. Sweep is the host's and the engine's own background work,
 // not an operation of any actor.
 //
 // # Errors

@@ -339,18 +339,21 @@ func (e *Engine) flushUsage(ctx context.Context) error {
 // tokenLastUsed is when this engine last saw the token used, flushed or
 // not; zero if it did not.
 func (e *Engine) tokenLastUsed(id string) time.Time {
-	uid, err := uuid.Parse(id)
-	if err != nil {
-		return time.Time{}
-	}
-	e.cache.mu.RLock()
-	t := e.cache.tokens[uid]
-	e.cache.mu.RUnlock()
-	if t == nil {
-		return time.Time{}
-	}
-	if n := t.use.lastUsed.Load(); n != 0 {
-		return clockFrom(time.Unix(0, n))
+	if t := e.cachedToken(id); t != nil {
+		if n := t.use.lastUsed.Load(); n != 0 {
+			return clockFrom(time.Unix(0, n))
+		}
 	}
 	return time.Time{}
+}
+
+// cachedToken is the cached snapshot of the user token id, or nil.
+func (e *Engine) cachedToken(id string) *tokenSnap {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return nil
+	}
+	e.cache.mu.RLock()
+	defer e.cache.mu.RUnlock()
+	return e.cache.tokens[uid]
 }

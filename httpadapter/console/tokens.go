@@ -41,9 +41,12 @@ func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, q *request)
 		c.fail(w, r, q, err)
 		return
 	}
-	// The review is where the engine reports each token's last use (time
-	// and address).
-	rev, err := c.eng.Review(ctx, q.admin(), q.tenant(), engine.ReviewOptions{})
+	// Last use (time and address) of this page's tokens: reads only.
+	ids := make([]string, len(tokens))
+	for i, t := range tokens {
+		ids[i] = t.ID
+	}
+	activity, err := c.eng.TokenActivity(ctx, q.admin(), q.tenant(), ids)
 	if err != nil {
 		c.fail(w, r, q, err)
 		return
@@ -51,9 +54,8 @@ func (c *Console) tokensPage(w http.ResponseWriter, r *http.Request, q *request)
 	rows := make([]tokenRow, 0, len(tokens))
 	for _, t := range tokens {
 		row := tokenRow{Token: t, Owner: users[t.UserID]}
-		if tr, ok := rev.Token(t.ID); ok {
-			row.LastUsedAt, row.LastUsedAddr = tr.LastUsedAt, tr.LastUsedAddr
-		}
+		a := activity[t.ID]
+		row.LastUsedAt, row.LastUsedAddr = a.LastUsedAt, a.LastUsedAddr
 		rows = append(rows, row)
 	}
 	c.render(w, r, q, http.StatusOK, "tokens", &page{Title: "User tokens", Nav: "tokens", Data: tokensData{Tokens: rows, Next: next}})
