@@ -329,7 +329,7 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 		charged.refund(now)
 		return nil, Secret{}, err
 	}
-	match := c.hash.verify(stored, []byte(password))
+	match := c.hash.verify(stored, passwordBytes(password))
 	c.hash.release()
 	if match && !noUser && u.PasswordHash != "" && u.Status == store.UserActive && u.Role == store.RoleAdmin {
 		charged.refund(now)
@@ -618,7 +618,7 @@ func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string
 	if err := c.hash.acquire(ctx); err != nil {
 		return err
 	}
-	encoded := c.hash.encode([]byte(password.Reveal()))
+	encoded := c.hash.encode(passwordBytes(password.Reveal()))
 	c.hash.release()
 	ev := Event{TenantID: tenantID, Type: EventPasswordChanged, Actor: actor, Details: map[string]string{"user": userID}}
 	_, err := changeRecord(ctx, e, tenantID, userID, usersColl, &ev, func(_ store.TenantTx, u *store.User) error {
@@ -665,7 +665,7 @@ func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current,
 		charged.refund(now)
 		return err
 	}
-	ok := c.hash.verify(u.PasswordHash, []byte(cur))
+	ok := c.hash.verify(u.PasswordHash, passwordBytes(cur))
 	c.hash.release()
 	if !ok {
 		ev := Event{

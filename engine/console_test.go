@@ -663,3 +663,11 @@ func TestTokenActivity(t *testing.T) {
 	_, err = f.eng.TokenActivity(f.ctx, p, f.tenant, ids)
 	require.ErrorIs(t, err, engine.ErrAccessDenied)
 }
+
+func TestPasswordsAreNormalized(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	composed, decomposed := "caf\u00e9 au lait, s'il vous plaît", "cafe\u0301 au lait, s'il vous plaît"
+	f.setPassword(f.admin, composed)
+	_, _, err := f.signIn(f.tenant, "admin@acme.test", decomposed, f.addr)
+	require.NoError(t, err, "the same password, composed differently")
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/licensekit/licensekit/tenant"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // PasswordHashing sets the argon2id parameters of console passwords. The
@@ -175,6 +176,12 @@ func parseArgon2id(s string) (mem, iter uint32, par uint8, salt, key []byte, ok 
 	}
 	return uint32(m), uint32(t), uint8(p), salt, key, true
 }
+
+// passwordBytes is what is hashed of a password: its NFKC normalization
+// (NIST SP 800-63B §5.1.1.2), so that the same password typed on keyboards
+// that compose characters differently (é as one code point or two) is the
+// same password.
+func passwordBytes(pw string) []byte { return []byte(norm.NFKC.String(pw)) }
 
 // checkPassword applies the password policy (NIST SP 800-63B: a length
 // floor, no composition rules, any characters). Only lengths are named in
