@@ -638,34 +638,54 @@ func (e *Engine) setPassword(ctx context.Context, actor, tenantID, userID string
 // (the client's networks and the account) before the hash; a wrong
 // current password is ErrSignInFailed.
 func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current, next Secret, clientAddr netip.Addr) error {
-	if e.closed.Load() {
-		return ErrClosed
-	}
-	if s == nil {
-		return ErrInvalidSession
-	}
 	if err := checkPassword(next.Reveal()); err != nil {
 		return err
+	}
+	u, err := e.provePassword(ctx, s, current, clientAddr)
+	if err != nil {
+		return err
+	}
+	return e.setPassword(ctx, "user:"+u.ID, u.TenantID, u.ID, next, u.PasswordHash)
+}
+
+// ConfirmPassword checks that the administrator signed in to s still
+// knows their password, for the console's most powerful actions (making
+// an administrator, setting another user's password): a session left
+// open or borrowed cannot do them. It is charged and audited like a
+// sign-in; a wrong password is ErrSignInFailed.
+func (e *Engine) ConfirmPassword(ctx context.Context, s *ConsoleSession, password Secret, clientAddr netip.Addr) error {
+	_, err := e.provePassword(ctx, s, password, clientAddr)
+	return err
+}
+
+// provePassword verifies the password of s's user, s being live, and
+// returns the user as stored.
+func (e *Engine) provePassword(ctx context.Context, s *ConsoleSession, password Secret, clientAddr netip.Addr) (store.User, error) {
+	if e.closed.Load() {
+		return store.User{}, ErrClosed
+	}
+	if s == nil {
+		return store.User{}, ErrInvalidSession
 	}
 	now := e.clock()
 	_, rec, u, err := e.loadSession(ctx, s.proof, now, true)
 	if err != nil {
-		return err
+		return store.User{}, err
 	}
 	charged, err := e.chargeSignIn(ctx, rec.TenantID, u.Email, clientAddr, "", now)
 	if err != nil {
-		return err
+		return store.User{}, err
 	}
-	cur := current.Reveal()
-	if len(cur) > passwordMaxLen {
-		return ErrSignInFailed
+	pw := password.Reveal()
+	if len(pw) > passwordMaxLen {
+		return store.User{}, ErrSignInFailed
 	}
 	c := e.console
 	if err := c.hash.acquire(ctx); err != nil {
 		charged.refund(now)
-		return err
+		return store.User{}, err
 	}
-	ok := c.hash.verify(u.PasswordHash, passwordBytes(cur))
+	ok := c.hash.verify(u.PasswordHash, passwordBytes(pw))
 	c.hash.release()
 	if !ok {
 		ev := Event{
@@ -674,10 +694,10 @@ func (e *Engine) ChangePassword(ctx context.Context, s *ConsoleSession, current,
 		}
 		e.audit.enqueue(ev)
 		e.alerts.failed(e, ev)
-		return ErrSignInFailed
+		return store.User{}, ErrSignInFailed
 	}
 	charged.refund(now)
-	return e.setPassword(ctx, "user:"+u.ID, rec.TenantID, u.ID, next, u.PasswordHash)
+	return u, nil
 }
 
 // QuotaStatus is one of a tenant's limits and how much of it is left.

@@ -671,3 +671,16 @@ func TestPasswordsAreNormalized(t *testing.T) {
 	_, _, err := f.signIn(f.tenant, "admin@acme.test", decomposed, f.addr)
 	require.NoError(t, err, "the same password, composed differently")
 }
+
+func TestConfirmPassword(t *testing.T) {
+	f := newFixture(t, fastHashing)
+	f.setPassword(f.admin, adminPassword)
+	sess, cookie, err := f.signIn(f.tenant, "admin@acme.test", adminPassword, f.addr)
+	require.NoError(t, err)
+	require.NoError(t, f.eng.ConfirmPassword(f.ctx, sess, engine.NewSecret(adminPassword), f.addr))
+	require.ErrorIs(t, f.eng.ConfirmPassword(f.ctx, sess, engine.NewSecret("not it at all"), f.addr), engine.ErrSignInFailed)
+	forged := &engine.ConsoleSession{TenantID: f.tenant, UserID: f.admin.UserID}
+	require.ErrorIs(t, f.eng.ConfirmPassword(f.ctx, forged, engine.NewSecret(adminPassword), f.addr), engine.ErrInvalidSession)
+	require.NoError(t, f.eng.SignOut(f.ctx, cookie.Reveal(), f.addr))
+	require.ErrorIs(t, f.eng.ConfirmPassword(f.ctx, sess, engine.NewSecret(adminPassword), f.addr), engine.ErrInvalidSession)
+}
