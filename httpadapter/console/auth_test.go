@@ -389,6 +389,7 @@ func TestCSRFRequired(t *testing.T) {
 				form := url.Values{
 					"csrf": {tok.value}, "name": {"x"}, "owner": {f.acme.UserID}, "email": {"new@acme.test"},
 					"role": {"member"}, "password": {"long enough password"}, "current": {adminPassword},
+					"confirm_password": {adminPassword},
 				}
 				rec := b.post(prefix+path, form)
 				require.Equal(t, http.StatusForbidden, rec.Code)

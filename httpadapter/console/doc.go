@@ -50,13 +50,19 @@
 // Sessions live in the store (engine.SignIn, AuthenticateSession): the
 // cookie carries only the session's ID and secret, is HttpOnly and
 // SameSite=Strict, and under TLS is the "__Host-lk_console" cookie
-// (Secure, Path=/); over plain HTTP it is "lk_console" with the prefix as
-// its path. Sign-out, a password change, a role change and deactivating
-// the user end sessions at once. Sign-in is throttled per address and per
-// account by the engine before the password hash runs; a second,
-// long-lived cookie ("lk_console_device", with the same attributes) holds
-// the engine's device token, so a browser that signed in to an account
-// before is charged its own budget and guessers elsewhere cannot lock the
+// (Secure, Path=/); over plain HTTP it is "lk_console" with the prefix
+// as its path. Sign-out, a password change, a role change and
+// deactivating the user end sessions at once. The most powerful actions
+// (creating an administrator or a user with a password, making a user an
+// administrator, setting another user's password) also ask for the
+// signed-in administrator's own password (engine.ConfirmPassword,
+// throttled and audited like a sign-in), so a session left open or
+// borrowed cannot plant an administrator or take over an account.
+// Sign-in is throttled per address and per account by the engine before
+// the password hash runs; a second, long-lived cookie
+// ("lk_console_device", with the same attributes) holds the engine's
+// device token, so a browser that signed in to an account before is
+// charged its own budget and guessers elsewhere cannot lock the
 // account's owner out. It grants nothing by itself, and it does not
 // exempt a client address from the address's own budget: browsers behind
 // one NAT or proxy share that budget, so give the console the API's

@@ -376,7 +376,11 @@ func TestOtherTenantsObjects(t *testing.T) {
 			if rt.method == "GET" {
 				rec = b.get(prefix + rt.path)
 			} else {
-				rec = b.post(prefix+rt.path, url.Values{"name": {"Mallory"}, "role": {"admin"}, "password": {"a long new password"}})
+				// With the right confirmation, so that the engine's scoping
+				// is what refuses.
+				rec = b.post(prefix+rt.path, url.Values{
+					"name": {"Mallory"}, "role": {"admin"}, "password": {"a long new password"}, "confirm_password": {adminPassword},
+				})
 			}
 			res := rec.Result()
 			require.Equal(t, http.StatusNotFound, res.StatusCode)

@@ -65,6 +65,13 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request)
 			return
 		}
 	}
+	// An administrator, or a user whose password the creator knows, is a
+	// way into the console: a session left open must not be enough to
+	// plant one. The form's own checks come first, so that a typo there
+	// costs no confirmation attempt.
+	if (form.Role == store.RoleAdmin || password != "") && !c.confirmed(w, r, q, again) {
+		return
+	}
 	u, err := c.eng.CreateUser(r.Context(), q.admin(), q.tenant(), engine.NewUser{Email: form.Email, Name: form.Name, Role: form.Role})
 	switch {
 	case errors.Is(err, engine.ErrAlreadyExists):
@@ -87,6 +94,40 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request, q *request)
 		}
 	}
 	c.redirect(w, r, "users/"+url.PathEscape(u.ID)+"?done="+done)
+}
+
+// Answers to the confirmation of the admin's own password.
+const (
+	msgConfirmMissing = "Enter your password to confirm."
+	msgConfirmWrong   = "Your password is not right."
+)
+
+// confirmed checks the signed-in administrator's own password, posted as
+// confirm_password, before one of the console's most powerful actions
+// (making an administrator, setting a password another will sign in
+// with): a session left open or borrowed does not know it. A missing or
+// wrong one is answered with again(message), the form shown again; a
+// throttled one (the engine charges it like a sign-in) and an ended
+// session with their own pages. It reports whether the action may go on.
+func (c *Console) confirmed(w http.ResponseWriter, r *http.Request, q *request, again func(msg string)) bool {
+	pw := r.PostFormValue("confirm_password")
+	if pw == "" {
+		// Nothing was guessed: no hash, no charge to the sign-in budget.
+		again(msgConfirmMissing)
+		return false
+	}
+	err := c.eng.ConfirmPassword(r.Context(), q.sess, engine.NewSecret(pw), q.addr)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, engine.ErrSignInFailed):
+		again(msgConfirmWrong)
+	default:
+		// A *engine.LimitError is a 429 with Retry-After, an ended session
+		// the way to sign-in.
+		c.fail(w, r, q, err)
+	}
+	return false
 }
 
 // passwordProblem says what is wrong with a new password, or "".
@@ -145,7 +186,25 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request, q *request)
 		return
 	}
 	id := r.PathValue("id")
-	_, err := c.eng.UpdateUser(r.Context(), q.admin(), q.tenant(), id, engine.UserPatch{Name: &form.Name, Role: &form.Role})
+	u, err := c.eng.GetUser(r.Context(), q.admin(), q.tenant(), id)
+	if err != nil {
+		c.fail(w, r, q, err)
+		return
+	}
+	patch := engine.UserPatch{Name: &form.Name}
+	// The role is patched only when the form changes it: an edit that
+	// keeps an admin's role (a rename) cannot re-promote one that another
+	// admin demoted meanwhile, so every promotion is a confirmed one.
+	if form.Role != u.Role {
+		patch.Role = &form.Role
+	}
+	if form.Role == store.RoleAdmin && u.Role != store.RoleAdmin {
+		again := func(msg string) { c.showUser(w, r, q, http.StatusBadRequest, msg, &form) }
+		if !c.confirmed(w, r, q, again) {
+			return
+		}
+	}
+	_, err = c.eng.UpdateUser(r.Context(), q.admin(), q.tenant(), id, patch)
 	switch {
 	case errors.Is(err, engine.ErrInvalidInput):
 		c.showUser(w, r, q, http.StatusBadRequest, inputMessage(err), &form)
@@ -181,6 +240,12 @@ func (c *Console) setPassword(w http.ResponseWriter, r *http.Request, q *request
 		// the current one, so a borrowed session cannot take the account.
 		c.errorPage(w, r, q, http.StatusForbidden, "Use the account page",
 			"Change your own password on the Account page: it asks for the current one.")
+		return
+	}
+	// Whoever sets a password can sign in with it (the user being an
+	// admin, or made one later): it takes the confirmation of one's own.
+	again := func(msg string) { c.showUser(w, r, q, http.StatusBadRequest, msg, nil) }
+	if !c.confirmed(w, r, q, again) {
 		return
 	}
 	err := c.eng.SetPassword(r.Context(), q.admin(), q.tenant(), id, engine.NewSecret(r.PostFormValue("password")))

@@ -17,16 +17,20 @@ func TestCreateUser(t *testing.T) {
 	b := f.admin()
 	for _, tc := range []struct {
 		name, email, role, password string
-		canSignIn                   bool
+		// confirm is the creator's own password; a member without a
+		// password needs none.
+		confirm   string
+		canSignIn bool
 	}{
-		{"admin with password", "carol@acme.test", "admin", "carol's long password", true},
-		{"member with password", "dave@acme.test", "member", "dave's long password", false},
-		{"member without password", "erin@acme.test", "member", "", false},
-		{"admin without password", "frank@acme.test", "admin", "", false},
+		{"admin with password", "carol@acme.test", "admin", "carol's long password", adminPassword, true},
+		{"member with password", "dave@acme.test", "member", "dave's long password", adminPassword, false},
+		{"member without password", "erin@acme.test", "member", "", "", false},
+		{"admin without password", "frank@acme.test", "admin", "", adminPassword, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := b.post(prefix+"users/new", url.Values{
 				"email": {tc.email}, "name": {tc.name}, "role": {tc.role}, "password": {tc.password},
+				"confirm_password": {tc.confirm},
 			})
 			require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 			loc, err := url.Parse(rec.Header().Get("Location"))
@@ -98,7 +102,7 @@ func TestEditUser(t *testing.T) {
 	b := f.admin()
 	u := f.user(f.acme, "gina@acme.test", store.RoleMember, "")
 
-	rec := b.post(prefix+"users/"+u.ID, url.Values{"name": {"Gina Admin"}, "role": {"admin"}})
+	rec := b.post(prefix+"users/"+u.ID, url.Values{"name": {"Gina Admin"}, "role": {"admin"}, "confirm_password": {adminPassword}})
 	loc := requireRedirect(t, rec, "users/"+u.ID)
 	require.Equal(t, "user-updated", loc.Query().Get("done"))
 	got, err := f.eng.GetUser(f.ctx, f.acme, "acme", u.ID)
@@ -153,12 +157,14 @@ func TestSetPassword(t *testing.T) {
 	cb := f.browser()
 	require.Equal(t, http.StatusSeeOther, cb.signIn("acme", "carol@acme.test", "carol's long password").Code)
 
-	rec := b.post(prefix+"users/"+carol.ID+"/password", url.Values{"password": {"short"}})
+	rec := b.post(prefix+"users/"+carol.ID+"/password", url.Values{"password": {"short"}, "confirm_password": {adminPassword}})
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.Contains(t, textOf(t, rec.Body.String(), "error"), "shorter than 12")
 	require.Equal(t, http.StatusOK, cb.get(prefix+"tokens").Code, "a refused password changes nothing")
 
-	loc := requireRedirect(t, b.post(prefix+"users/"+carol.ID+"/password", url.Values{"password": {"carol's new password"}}), "users/"+carol.ID)
+	loc := requireRedirect(t, b.post(prefix+"users/"+carol.ID+"/password", url.Values{
+		"password": {"carol's new password"}, "confirm_password": {adminPassword},
+	}), "users/"+carol.ID)
 	require.Equal(t, "password-set", loc.Query().Get("done"))
 	requireSignInRedirect(t, cb.get(prefix+"tokens"))
 	require.Equal(t, http.StatusSeeOther, f.browser().signIn("acme", "carol@acme.test", "carol's new password").Code)
@@ -169,7 +175,7 @@ func TestSetPassword(t *testing.T) {
 	self := b.get(prefix + "users/" + f.acme.UserID).Body.String()
 	require.NotContains(t, self, `id="set-password"`)
 	require.Contains(t, self, `id="to-account"`)
-	rec = b.post(prefix+"users/"+f.acme.UserID+"/password", url.Values{"password": {"my own new password"}})
+	rec = b.post(prefix+"users/"+f.acme.UserID+"/password", url.Values{"password": {"my own new password"}, "confirm_password": {adminPassword}})
 	require.Equal(t, http.StatusForbidden, rec.Code)
 	require.Contains(t, rec.Body.String(), "Account page")
 	require.Equal(t, http.StatusBadRequest, f.browser().signIn("acme", "admin@acme.test", "my own new password").Code)
