@@ -17,8 +17,9 @@ import (
 // the engine creates, unless the host adds attributes) is one
 // pointer-free licenseEntry of 104 bytes, reached through two
 // open-addressing tables (by key digest, 8-byte slots, and by tenant and
-// license ID for invalidation, 4-byte slots). Product, plan, tenant and status strings
-// are interned. Any other license is kept as a *licenseSnap in a map.
+// license ID for invalidation, 4-byte slots). Product, plan, tenant and
+// status strings are interned. Any other license is kept as a
+// *licenseSnap in a map.
 //
 // Not safe for concurrent use: the cache's mu guards it.
 type licenseCache struct {
