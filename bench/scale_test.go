@@ -37,6 +37,8 @@ import (
 //	                         is named after the directory) and the keys here
 //	LICENSEKIT_SCALE_REOPEN  1: create nothing; reopen what an earlier run
 //	                         left in LICENSEKIT_SCALE_DIR and only validate
+//	LICENSEKIT_SCALE_EXTEND  1: reopen what an earlier run left there and
+//	                         add licenses (no tokens) up to LICENSEKIT_SCALE
 //	LICENSEKIT_CACHE         engine.Config.LicenseCacheSize (diagnosis)
 //	LICENSEKIT_SCALE_CPUPROFILE, LICENSEKIT_SCALE_MEMPROFILE: profiles of
 //	                         the timed validations, and of the heap after
@@ -44,10 +46,10 @@ import (
 //
 // It creates the tokens and the licenses (in batches of
 // engine.MaxLicenseBatch) from 8 goroutines, validates every key
-// once (warm), then times 11 rounds of 50k validations of random keys
+// once (warm), then times 21 rounds of 25k validations of random keys
 // (picked beforehand), and prints
 //
-//	SCALE <store> <load|reopen> <licenses> <ns/validation, median round>
+//	SCALE <store> <load|reopen|extend> <licenses> <ns/validation, median round>
 //	      <VmHWM KiB> <peak RssAnon KiB> <peak RssFile KiB> <seconds>
 //	      <ns/validation, fastest round> <slowest round>
 func TestScale(t *testing.T) {
@@ -66,9 +68,10 @@ func TestScale(t *testing.T) {
 	}
 	dir := os.Getenv("LICENSEKIT_SCALE_DIR")
 	reopen := os.Getenv("LICENSEKIT_SCALE_REOPEN") == "1"
+	extend := os.Getenv("LICENSEKIT_SCALE_EXTEND") == "1"
 	if dir == "" {
-		if reopen {
-			t.Fatal("LICENSEKIT_SCALE_REOPEN needs LICENSEKIT_SCALE_DIR")
+		if reopen || extend {
+			t.Fatal("LICENSEKIT_SCALE_REOPEN and LICENSEKIT_SCALE_EXTEND need LICENSEKIT_SCALE_DIR")
 		}
 		dir = t.TempDir()
 	}
@@ -105,9 +108,14 @@ func TestScale(t *testing.T) {
 
 	keysFile := filepath.Join(dir, "keys")
 	var keys *keySlab
-	if reopen {
+	switch {
+	case reopen:
 		keys = readKeys(t, keysFile, n)
-	} else {
+	case extend:
+		keys = extendScale(t, f, readKeys(t, keysFile, -1), n)
+		writeKeys(t, keysFile, keys)
+		phase("loaded", start, peaks)
+	default:
 		keys = loadScale(t, f, n, nTokens)
 		writeKeys(t, keysFile, keys)
 		phase("loaded", start, peaks)
@@ -122,7 +130,7 @@ func TestScale(t *testing.T) {
 	// key in the request it just read, not in a table of a million. Timed
 	// in rounds; the median round is the figure (the machine is shared).
 	rng := rand.New(rand.NewPCG(1, 2))
-	const rounds, perRound = 11, 50_000
+	const rounds, perRound = 21, 25_000
 	picked := make([]string, perRound)
 	for i := range picked {
 		picked[i] = keys.key(rng.IntN(keys.n))
@@ -149,8 +157,11 @@ func TestScale(t *testing.T) {
 	slices.Sort(perOp)
 	phase("timed", start, peaks)
 	mode := "load"
-	if reopen {
+	switch {
+	case reopen:
 		mode = "reopen"
+	case extend:
+		mode = "extend"
 	}
 	peaks.stop()
 	fmt.Printf("SCALE %s %s %d %d %d %d %d %.0f %d %d\n", backend, mode, n, perOp[rounds/2], vmHWM(t),
@@ -184,20 +195,41 @@ func loadScale(t *testing.T, f *fixture, n, nTokens int) *keySlab {
 	prod, err := f.eng.CreateProduct(f.ctx, f.admin, "acme", engine.NewProduct{Name: "Widget"})
 	must(t, err)
 	keys := newKeySlab(n)
+	addLicenses(t, f, keys, 0, cust.ID, prod.ID)
+	return keys
+}
+
+// extendScale adds licenses to what loadScale left, up to n in all.
+func extendScale(t *testing.T, f *fixture, old *keySlab, n int) *keySlab {
+	custs, _, err := f.eng.ListCustomers(f.ctx, engine.System(), "acme", store.Page{})
+	must(t, err)
+	prods, _, err := f.eng.ListProducts(f.ctx, engine.System(), "acme", store.Page{})
+	must(t, err)
+	if len(custs) != 1 || len(prods) != 1 || old.n > n {
+		t.Fatalf("not a store loadScale left with at most %d licenses", n)
+	}
+	keys := newKeySlab(n)
+	copy(keys.buf, old.buf)
+	addLicenses(t, f, keys, old.n, custs[0].ID, prods[0].ID)
+	return keys
+}
+
+// addLicenses creates licenses from keys[from] on and records their keys.
+func addLicenses(t *testing.T, f *fixture, keys *keySlab, from int, customerID, productID string) {
 	const batch = engine.MaxLicenseBatch
 	in := make([]engine.NewLicense, batch)
 	for i := range in {
-		in[i] = engine.NewLicense{CustomerID: cust.ID, ProductID: prod.ID}
+		in[i] = engine.NewLicense{CustomerID: customerID, ProductID: productID}
 	}
+	n := keys.n - from
 	parallel((n+batch-1)/batch, licenseWorkers, func(b int) {
-		first := b * batch
-		out, err := f.eng.CreateLicenses(f.ctx, engine.System(), "acme", in[:min(batch, n-first)])
+		first := from + b*batch
+		out, err := f.eng.CreateLicenses(f.ctx, engine.System(), "acme", in[:min(batch, keys.n-first)])
 		must(t, err)
 		for j, cl := range out {
 			keys.set(first+j, cl.Key.Reveal())
 		}
 	})
-	return keys
 }
 
 // licenseWorkers is how many batches of licenses are written at once
@@ -258,9 +290,13 @@ func writeKeys(t *testing.T, path string, k *keySlab) {
 	must(t, os.WriteFile(path, k.buf, 0o600))
 }
 
+// readKeys reads n keys (n < 0: as many as there are).
 func readKeys(t *testing.T, path string, n int) *keySlab {
 	buf, err := os.ReadFile(path)
 	must(t, err)
+	if n < 0 {
+		n = len(buf) / keyWidth
+	}
 	if len(buf) != n*keyWidth {
 		t.Fatalf("%s holds %d keys, not %d", path, len(buf)/keyWidth, n)
 	}
