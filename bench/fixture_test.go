@@ -15,6 +15,9 @@ import (
 
 var masterKey = engine.MasterKey{ID: "k1", Secret: bytes.Repeat([]byte{0x42}, 32)}
 
+// fixtureAddr is the client address of every request.
+var fixtureAddr = netip.MustParseAddr("192.0.2.10")
+
 // fixture is an engine over badgerstore in tb's temp dir, with one tenant
 // ("acme", no limits) and its admin.
 type fixture struct {
@@ -48,7 +51,7 @@ func newFixture(tb testing.TB, opts ...func(*engine.Config)) *fixture {
 		must(tb, eng.Close())
 		must(tb, st.Close())
 	})
-	f := &fixture{tb: tb, ctx: context.Background(), eng: eng, addr: netip.MustParseAddr("192.0.2.10")}
+	f := &fixture{tb: tb, ctx: context.Background(), eng: eng, addr: fixtureAddr}
 	_, err = eng.CreateTenant(f.ctx, engine.System(), engine.NewTenant{
 		ID: "acme", Name: "acme", License: tenant.License{Plan: "pro", Status: tenant.StatusActive},
 	})
@@ -76,18 +79,25 @@ func (f *fixture) accessTokens(n int, perms ...permission.Permission) []string {
 	return out
 }
 
-// licenses creates n licenses and returns their IDs and keys.
+// licenses creates n licenses (in batches of engine.MaxLicenseBatch) and
+// returns their IDs and keys.
 func (f *fixture) licenses(n int) (ids, keys []string) {
 	f.tb.Helper()
 	cust, err := f.eng.CreateCustomer(f.ctx, f.admin, "acme", engine.NewCustomer{Name: "Initech"})
 	must(f.tb, err)
 	prod, err := f.eng.CreateProduct(f.ctx, f.admin, "acme", engine.NewProduct{Name: "Widget"})
 	must(f.tb, err)
-	ids, keys = make([]string, n), make([]string, n)
-	for i := range keys {
-		cl, err := f.eng.CreateLicense(f.ctx, engine.System(), "acme", engine.NewLicense{CustomerID: cust.ID, ProductID: prod.ID})
+	ids, keys = make([]string, 0, n), make([]string, 0, n)
+	in := make([]engine.NewLicense, engine.MaxLicenseBatch)
+	for i := range in {
+		in[i] = engine.NewLicense{CustomerID: cust.ID, ProductID: prod.ID}
+	}
+	for len(keys) < n {
+		out, err := f.eng.CreateLicenses(f.ctx, engine.System(), "acme", in[:min(len(in), n-len(keys))])
 		must(f.tb, err)
-		ids[i], keys[i] = cl.License.ID, cl.Key.Reveal()
+		for _, cl := range out {
+			ids, keys = append(ids, cl.License.ID), append(keys, cl.Key.Reveal())
+		}
 	}
 	return ids, keys
 }

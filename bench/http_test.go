@@ -19,7 +19,8 @@ import (
 
 const (
 	httpConns    = 32              // concurrent keep-alive connections
-	httpDuration = 5 * time.Second // per measurement
+	httpDuration = 5 * time.Second // per server and comparison
+	httpSlice    = time.Second     // the servers take turns this long
 	httpLicenses = 10_000
 )
 
@@ -33,23 +34,50 @@ func serve(b *testing.B, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-// load drives httpConns goroutines, each with its own keep-alive
-// connection, for httpDuration; req builds request i of goroutine g. It
-// reports requests per second (and hides ns/op, which means nothing here:
-// run with -benchtime=1x).
-func load(b *testing.B, req func(g, i int) *http.Request) {
+// compare drives two servers in turn with the same load (httpConns
+// goroutines, each with its own keep-alive connection per server), in
+// alternating slices of httpSlice for httpDuration each, so that a change
+// in what else runs on the machine falls on both alike. reqA and reqB
+// build request i of goroutine g for each. It reports each server's
+// requests per second as the metrics "<nameA>-req/s" and "<nameB>-req/s"
+// (and hides ns/op, which means nothing here: run with -benchtime=1x).
+func compare(b *testing.B, nameA string, reqA func(g, i int) *http.Request, nameB string, reqB func(g, i int) *http.Request) {
+	clients := make([]*http.Client, 2*httpConns)
+	for i := range clients {
+		clients[i] = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+		defer clients[i].CloseIdleConnections()
+	}
+	var total [2]int64
+	var elapsed [2]time.Duration
+	b.ResetTimer()
+	for slice := range 2 * int(httpDuration/httpSlice) {
+		side, req := slice%2, reqA
+		if side == 1 {
+			req = reqB
+		}
+		n, d := drive(b, clients[side*httpConns:(side+1)*httpConns], req, slice*1_000_000)
+		total[side] += n
+		elapsed[side] += d
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(total[0])/elapsed[0].Seconds(), nameA+"-req/s")
+	b.ReportMetric(float64(total[1])/elapsed[1].Seconds(), nameB+"-req/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// drive sends requests from one goroutine per client for httpSlice and
+// returns how many succeeded and how long it took. Request numbers start
+// at first, so that every slice asks for other records.
+func drive(b *testing.B, clients []*http.Client, req func(g, i int) *http.Request, first int) (int64, time.Duration) {
 	var done atomic.Bool
 	var total, failed atomic.Int64
 	var wg sync.WaitGroup
-	b.ResetTimer()
 	start := time.Now()
-	for g := range httpConns {
+	for g, c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
-			defer c.CloseIdleConnections()
-			for i := 0; !done.Load(); i++ {
+			for i := first; !done.Load(); i++ {
 				resp, err := c.Do(req(g, i))
 				if err != nil {
 					failed.Add(1)
@@ -65,121 +93,112 @@ func load(b *testing.B, req func(g, i int) *http.Request) {
 			}
 		}()
 	}
-	time.Sleep(httpDuration)
+	time.Sleep(httpSlice)
 	done.Store(true)
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d failed requests", n)
 	}
-	b.ReportMetric(float64(total.Load())/elapsed.Seconds(), "req/s")
-	b.ReportMetric(0, "ns/op")
+	return total.Load(), time.Since(start)
 }
 
 // BenchmarkHTTPValidate: POST /v1/licenses/validate through httpadapter
 // (10k licenses, badgerstore, warm) vs a bare net/http handler that
-// decodes the same body, looks the key up in a map and encodes a result.
+// decodes the same body, looks the key up in a map and encodes a result,
+// taking turns (see compare).
 func BenchmarkHTTPValidate(b *testing.B) {
-	b.Run("licensekit", func(b *testing.B) {
-		f := newFixture(b)
-		_, keys := f.licenses(httpLicenses)
-		url := serve(b, httpadapter.New(f.eng, httpadapter.Options{})) + "/v1/licenses/validate"
-		loadValidate(b, url, keys)
-	})
-	b.Run("bare", func(b *testing.B) {
-		keys := make([]string, httpLicenses)
-		m := make(map[string]bareLicense, httpLicenses)
-		for i := range keys {
-			keys[i] = fmt.Sprintf("KEY-%08d-ABCDEFGHIJKLMNOPQRSTUVWXYZ", i)
-			m[keys[i]] = newBareLicense(i)
+	f := newFixture(b)
+	_, keys := f.licenses(httpLicenses)
+	lkURL := serve(b, httpadapter.New(f.eng, httpadapter.Options{})) + "/v1/licenses/validate"
+
+	bareKeys := make([]string, httpLicenses)
+	m := make(map[string]bareLicense, httpLicenses)
+	for i := range bareKeys {
+		bareKeys[i] = fmt.Sprintf("KEY-%08d-ABCDEFGHIJKLMNOPQRSTUVWXYZ", i)
+		m[bareKeys[i]] = newBareLicense(i)
+	}
+	bareURL := serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Key string `json:"key"`
 		}
-		url := serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var in struct {
-				Key string `json:"key"`
-			}
-			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-				http.Error(w, "bad request", http.StatusBadRequest)
-				return
-			}
-			lic, ok := m[in.Key]
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(struct {
-				Valid   bool         `json:"valid"`
-				Code    string       `json:"code"`
-				License *bareLicense `json:"license,omitempty"`
-			}{ok, "VALID", &lic})
-		}))
-		loadValidate(b, url, keys)
-	})
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		lic, ok := m[in.Key]
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(struct {
+			Valid   bool         `json:"valid"`
+			Code    string       `json:"code"`
+			License *bareLicense `json:"license,omitempty"`
+		}{ok, "VALID", &lic})
+	}))
+	compare(b, "licensekit", validateRequests(lkURL, keys), "bare", validateRequests(bareURL, bareKeys))
 }
 
-func loadValidate(b *testing.B, url string, keys []string) {
+func validateRequests(url string, keys []string) func(g, i int) *http.Request {
 	bodies := make([][]byte, len(keys))
 	for i, k := range keys {
 		bodies[i] = []byte(`{"key":"` + k + `"}`)
 	}
-	load(b, func(g, i int) *http.Request {
+	return func(g, i int) *http.Request {
 		r, _ := http.NewRequest("POST", url, bytes.NewReader(bodies[(g*7919+i)%len(bodies)]))
 		r.Header.Set("Content-Type", "application/json")
 		return r
-	})
+	}
 }
 
 // BenchmarkHTTPGetLicense: an authenticated GET /v1/licenses/{id} through
 // httpadapter (bearer access token, authorization, quota, a license read,
 // JSON) vs a bare handler that checks the bearer token in a map, looks
-// the license up in a map and encodes it.
+// the license up in a map and encodes it, taking turns (see compare).
 func BenchmarkHTTPGetLicense(b *testing.B) {
-	b.Run("licensekit", func(b *testing.B) {
-		f := newFixture(b)
-		ids, _ := f.licenses(httpLicenses)
-		toks := f.accessTokens(httpConns, permission.ViewLicenses)
-		url := serve(b, httpadapter.New(f.eng, httpadapter.Options{})) + "/v1/licenses/"
-		loadGet(b, url, ids, toks)
-	})
-	b.Run("bare", func(b *testing.B) {
-		ids := make([]string, httpLicenses)
-		m := make(map[string]bareLicense, httpLicenses)
-		for i := range ids {
-			ids[i] = fmt.Sprintf("lic_%08d", i)
-			m[ids[i]] = newBareLicense(i)
+	f := newFixture(b)
+	ids, _ := f.licenses(httpLicenses)
+	toks := f.accessTokens(httpConns, permission.ViewLicenses)
+	lkURL := serve(b, httpadapter.New(f.eng, httpadapter.Options{})) + "/v1/licenses/"
+
+	bareIDs := make([]string, httpLicenses)
+	m := make(map[string]bareLicense, httpLicenses)
+	for i := range bareIDs {
+		bareIDs[i] = fmt.Sprintf("lic_%08d", i)
+		m[bareIDs[i]] = newBareLicense(i)
+	}
+	bareToks := make([]string, httpConns)
+	valid := make(map[string]bool, httpConns)
+	for i := range bareToks {
+		bareToks[i] = fmt.Sprintf("lkat_%040d", i)
+		valid[bareToks[i]] = true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/licenses/{id}", func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !valid[tok] {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
 		}
-		toks := make([]string, httpConns)
-		valid := make(map[string]bool, httpConns)
-		for i := range toks {
-			toks[i] = fmt.Sprintf("lkat_%040d", i)
-			valid[toks[i]] = true
+		lic, ok := m[r.PathValue("id")]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /v1/licenses/{id}", func(w http.ResponseWriter, r *http.Request) {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || !valid[tok] {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			lic, ok := m[r.PathValue("id")]
-			if !ok {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(lic)
-		})
-		loadGet(b, serve(b, mux)+"/v1/licenses/", ids, toks)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(lic)
 	})
+	bareURL := serve(b, mux) + "/v1/licenses/"
+	compare(b, "licensekit", getRequests(lkURL, ids, toks), "bare", getRequests(bareURL, bareIDs, bareToks))
 }
 
-func loadGet(b *testing.B, url string, ids, toks []string) {
+func getRequests(url string, ids, toks []string) func(g, i int) *http.Request {
 	auth := make([]string, len(toks))
 	for i, t := range toks {
 		auth[i] = "Bearer " + t
 	}
-	load(b, func(g, i int) *http.Request {
+	return func(g, i int) *http.Request {
 		r, _ := http.NewRequest("GET", url+ids[(g*7919+i)%len(ids)], nil)
 		r.Header.Set("Authorization", auth[g%len(auth)])
 		return r
-	})
+	}
 }
 
 // bareLicense is about the shape of licensekit's license JSON.

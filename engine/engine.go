@@ -62,9 +62,9 @@ type Config struct {
 	// unavailable to the others. False: each engine counts on its own.
 	SharedQuotas bool
 	// LicenseCacheSize bounds how many licenses validation keeps in memory:
-	// about 120 bytes each for a license without attributes whose IDs are
+	// about 130 bytes each for a license without attributes whose IDs are
 	// the engine's own (about 300 for others), so a million take about
-	// 120 MB. Zero: 1,000,000. Negative: no cache; every validation reads
+	// 130 MB. Zero: 1,000,000. Negative: no cache; every validation reads
 	// the store.
 	LicenseCacheSize int
 	// FlushInterval is how often batched state (quota counters, buffered

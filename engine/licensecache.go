@@ -13,12 +13,13 @@ import (
 
 // licenseCache holds what validation needs of up to max licenses, by the
 // digest of their key, compactly enough that a million fit in about
-// 120 MB: a license whose IDs are UUIDs and that has no attributes (what
+// 130 MB: a license whose IDs are UUIDs and that has no attributes (what
 // the engine creates, unless the host adds attributes) is one
 // pointer-free licenseEntry of 104 bytes, reached through two
-// open-addressing tables of 4-byte slots (by key digest, and by tenant and
-// license ID for invalidation). Product, plan, tenant and status strings
-// are interned. Any other license is kept as a *licenseSnap in a map.
+// open-addressing tables (by key digest, 8-byte slots, and by tenant and
+// license ID for invalidation, 4-byte slots). Product, plan, tenant and
+// status strings are interned. Any other license is kept as a
+// *licenseSnap in a map.
 //
 // Not safe for concurrent use: the cache's mu guards it.
 type licenseCache struct {
@@ -29,9 +30,12 @@ type licenseCache struct {
 	n      int      // entries made
 	free   []uint32 // indexes of unused entries
 	live   int      // entries in use
-	byKey  []uint32 // entry index + 1 by key digest; 0: empty
-	byID   []uint32 // entry index + 1 by (tenant, license ID); 0: empty
-	seed   maphash.Seed
+	// byKey holds entry index + 1 by key digest (0: empty), with the
+	// digest's bytes 4 to 7 in the high half as a tag, so that a probe
+	// touches only the entry it finds.
+	byKey []uint64
+	byID  []uint32 // entry index + 1 by (tenant, license ID); 0: empty
+	seed  maphash.Seed
 
 	strs   []string          // interned strings; strs[0] is ""
 	strIdx map[string]uint32 // index in strs
@@ -89,7 +93,7 @@ func (c *licenseCache) len() int { return c.live + len(c.other) }
 // get returns the license cached under digest.
 func (c *licenseCache) get(digest *[32]byte) (licenseSnap, bool) {
 	if i, ok := c.findKey(digest); ok {
-		return c.snap(c.entry(c.byKey[i] - 1)), true
+		return c.snap(c.entry(uint32(c.byKey[i]) - 1)), true
 	}
 	if l := c.other[*digest]; l != nil {
 		return *l, true
@@ -249,7 +253,7 @@ func (c *licenseCache) remove(tenantID, id string) {
 // removeDigest drops what is cached under digest.
 func (c *licenseCache) removeDigest(digest *[32]byte) {
 	if i, ok := c.findKey(digest); ok {
-		c.drop(c.byKey[i] - 1)
+		c.drop(uint32(c.byKey[i]) - 1)
 		return
 	}
 	if l := c.other[*digest]; l != nil {
@@ -280,7 +284,7 @@ func (c *licenseCache) evict() {
 func (c *licenseCache) drop(idx uint32) {
 	e := c.entry(idx)
 	if i, ok := c.findKey(&e.digest); ok {
-		deleteSlot(c.byKey, i, func(v uint32) uint64 { return c.keyHash(&c.entry(v - 1).digest) })
+		deleteSlot(c.byKey, i, func(v uint64) uint64 { return c.keyHash(&c.entry(uint32(v) - 1).digest) })
 	}
 	if i, ok := c.findID(e.tenant, e.id); ok {
 		deleteSlot(c.byID, i, func(v uint32) uint64 { e := c.entry(v - 1); return c.idHash(e.tenant, e.id) })
@@ -307,12 +311,14 @@ func (c *licenseCache) findKey(d *[32]byte) (int, bool) {
 		return 0, false
 	}
 	mask := len(c.byKey) - 1
-	for i := int(c.keyHash(d)) & mask; ; i = (i + 1) & mask {
+	h := c.keyHash(d)
+	tag := h &^ (1<<32 - 1)
+	for i := int(h) & mask; ; i = (i + 1) & mask {
 		v := c.byKey[i]
 		if v == 0 {
 			return 0, false
 		}
-		if c.entry(v-1).digest == *d {
+		if v&^(1<<32-1) == tag && c.entry(uint32(v)-1).digest == *d {
 			return i, true
 		}
 	}
@@ -338,7 +344,8 @@ func (c *licenseCache) findID(tenant uint32, id uuid.UUID) (int, bool) {
 // insert puts entry idx into both tables, which have room.
 func (c *licenseCache) insert(idx uint32) {
 	e := c.entry(idx)
-	insertSlot(c.byKey, c.keyHash(&e.digest), idx+1)
+	h := c.keyHash(&e.digest)
+	insertSlot(c.byKey, h, h&^(1<<32-1)|uint64(idx+1))
 	insertSlot(c.byID, c.idHash(e.tenant, e.id), idx+1)
 }
 
@@ -348,7 +355,7 @@ func (c *licenseCache) rehash(n int) {
 	for size < n {
 		size <<= 1
 	}
-	c.byKey, c.byID = make([]uint32, size), make([]uint32, size)
+	c.byKey, c.byID = make([]uint64, size), make([]uint32, size)
 	for i := range uint32(c.n) {
 		if c.entry(i).flags&entryUsed != 0 {
 			c.insert(i)
@@ -357,7 +364,7 @@ func (c *licenseCache) rehash(n int) {
 }
 
 // insertSlot stores v at the first free slot from hash h (linear probing).
-func insertSlot(t []uint32, h uint64, v uint32) {
+func insertSlot[S uint32 | uint64](t []S, h uint64, v S) {
 	mask := len(t) - 1
 	i := int(h) & mask
 	for t[i] != 0 {
@@ -369,7 +376,7 @@ func insertSlot(t []uint32, h uint64, v uint32) {
 // deleteSlot empties slot i of a linear-probing table and moves later
 // slots of the same run back, so that every lookup still finds its value
 // without tombstones. hash gives the home of a stored value.
-func deleteSlot(t []uint32, i int, hash func(uint32) uint64) {
+func deleteSlot[S uint32 | uint64](t []S, i int, hash func(S) uint64) {
 	mask := len(t) - 1
 	t[i] = 0
 	for j := (i + 1) & mask; t[j] != 0; j = (j + 1) & mask {
