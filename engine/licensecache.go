@@ -73,9 +73,10 @@ const (
 	entryHasExpiry
 )
 
-// maxInterned bounds the interned strings; a license whose strings would
-// go beyond it is kept in the map instead.
-const maxInterned = 1 << 20
+// maxInterned bounds the interned strings, which are never dropped (a few
+// MB at most); a license whose strings would go beyond it is kept in the
+// map instead.
+const maxInterned = 1 << 16
 
 func newLicenseCache(max int) *licenseCache {
 	return &licenseCache{
@@ -137,9 +138,7 @@ func encodeUUID(dst []byte, u uuid.UUID) {
 // the same license ID; when full, a random license makes room.
 func (c *licenseCache) put(digest [32]byte, s *licenseSnap) {
 	c.remove(s.tenantID, s.public.ID)
-	if _, ok := c.get(&digest); ok {
-		c.removeDigest(&digest)
-	}
+	c.removeDigest(&digest)
 	if c.len() >= c.max {
 		c.evict()
 	}

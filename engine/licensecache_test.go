@@ -113,3 +113,23 @@ func TestLicenseCacheKeepsWhatFits(t *testing.T) {
 		require.True(t, ok)
 	}
 }
+
+// Past maxInterned distinct strings, licenses are still cached, in the map.
+func TestLicenseCacheBeyondInterned(t *testing.T) {
+	c := newLicenseCache(maxInterned + 1000)
+	n := maxInterned + 500
+	for i := range n {
+		l := licenseSnap{tenantID: "acme", public: PublicLicense{ID: uuid.NewString(), CustomerID: uuid.NewString(),
+			ProductID: fmt.Sprint("product-", i), Status: store.LicenseActive}}
+		c.put(sha256.Sum256([]byte(fmt.Sprint(i))), &l)
+	}
+	require.Equal(t, n, c.len())
+	require.NotEmpty(t, c.other)
+	require.LessOrEqual(t, len(c.strs), maxInterned)
+	for i := range n {
+		d := sha256.Sum256([]byte(fmt.Sprint(i)))
+		l, ok := c.get(&d)
+		require.True(t, ok)
+		require.Equal(t, fmt.Sprint("product-", i), l.public.ProductID)
+	}
+}
