@@ -123,6 +123,11 @@ const (
 	OpRevoke     Operation = "Revoke"
 	OpIntrospect Operation = "Introspect"
 
+	OpSignIn              Operation = "SignIn"
+	OpAuthenticateSession Operation = "AuthenticateSession"
+	OpSignOut             Operation = "SignOut"
+	OpChangePassword      Operation = "ChangePassword"
+
 	OpListAudit Operation = "ListAudit"
 	OpReview    Operation = "Review"
 )
@@ -203,6 +208,14 @@ func Operations() []OperationRule {
 		a(OpRefresh, AccessPublic),
 		a(OpRevoke, AccessPublic),
 		a(OpIntrospect, AccessAuthenticated),
+
+		// The console's sign-in: the password or the session cookie is the
+		// proof, as a user token is Exchange's. ConfirmPassword is
+		// ChangePassword's proof without the change.
+		a(OpSignIn, AccessPublic),
+		a(OpAuthenticateSession, AccessPublic),
+		a(OpSignOut, AccessPublic),
+		a(OpChangePassword, AccessPublic),
 
 		p(OpListAudit, permission.ViewAudit),
 		// The review shows what tokens did (last use, permissions

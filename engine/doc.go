@@ -86,6 +86,9 @@
 //	DeactivateUserToken,
 //	DeleteUserToken           tokens:edit
 //	Exchange, Refresh, Revoke public (the credential is the proof)
+//	SignIn, AuthenticateSession,
+//	SignOut, ChangePassword,
+//	ConfirmPassword           public (the password or session is the proof)
 //	Introspect                any authenticated principal of the tenant
 //	ListAudit                 audit:view (ext)
 //	Review                    audit:view (ext)
