@@ -264,9 +264,11 @@ func sessionDigest(ks *keyset, id uuid.UUID, secret *[secretLen]byte) []byte {
 // SignIn signs a tenant administrator in with email and password and
 // returns the new session and its cookie value, shown this once.
 //
-// Every attempt is charged to the client's network and to the account
-// before the password hash runs; over either limit, SignIn returns a
-// *LimitError (ErrTooManyAttempts) without hashing. Otherwise it returns
+// Every attempt is charged to the client's network, its wider network
+// and the account (or, with a valid device token, the device) before the
+// password hash runs; over any limit, SignIn returns a *LimitError
+// (ErrTooManyAttempts) without hashing. A successful sign-in is given
+// back. Otherwise it returns
 // ErrSignInFailed for every wrong tenant, email, password or role alike,
 // after the same work (an unknown account verifies a dummy hash).
 func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret, error) {
