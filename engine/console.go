@@ -744,10 +744,10 @@ func (e *Engine) TenantStatus(ctx context.Context, actor Actor, tenantID string)
 			return notFound(err)
 		}
 		scope := tx.Tenant(tenantID)
-		if st.Users, err = countAll(ctx, scope.Users().List); err != nil {
+		if st.Users, err = countUpTo(ctx, scope.Users().List, 0); err != nil {
 			return err
 		}
-		st.Licenses, err = countAll(ctx, scope.Licenses().List)
+		st.Licenses, err = countUpTo(ctx, scope.Licenses().List, 0)
 		return err
 	})
 	if err != nil {
@@ -778,20 +778,4 @@ func quotaStatus(l *tenant.Limiter, limit int64, window time.Duration, burst int
 		q.Remaining, q.ResetAfter = d.Remaining, d.ResetAfter
 	}
 	return q
-}
-
-func countAll[T any](ctx context.Context, list func(context.Context, store.Page) ([]T, string, error)) (int64, error) {
-	var n int64
-	page := store.Page{Limit: store.MaxPageLimit}
-	for {
-		recs, next, err := list(ctx, page)
-		if err != nil {
-			return 0, fmt.Errorf("counting: %w", err)
-		}
-		n += int64(len(recs))
-		if next == "" {
-			return n, nil
-		}
-		page.After = next
-	}
 }

@@ -126,23 +126,37 @@ func enforceCapN[T any](ctx context.Context, tx store.Tx, t tenant.Tenant, max i
 	if max <= 0 {
 		return nil
 	}
-	var n int64
-	page := store.Page{Limit: store.MaxPageLimit}
-	for {
-		recs, next, err := list(ctx, page)
-		if err != nil {
-			return err
-		}
-		n += int64(len(recs))
-		if next == "" || n+adding > max {
-			break
-		}
-		page.After = next
+	// Past max-adding records the answer is known: stop counting there.
+	enough := max - adding + 1
+	if enough < 1 {
+		enough = 1
+	}
+	n, err := countUpTo(ctx, list, enough)
+	if err != nil {
+		return err
 	}
 	if n+adding > max {
 		return invalidInput("the tenant's platform license allows %d %s", max, what)
 	}
 	return tx.Tenants().Update(ctx, t)
+}
+
+// countUpTo counts the records list pages through, stopping once it has
+// seen limit of them (limit <= 0: all of them).
+func countUpTo[T any](ctx context.Context, list func(context.Context, store.Page) ([]T, string, error), limit int64) (int64, error) {
+	var n int64
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		recs, next, err := list(ctx, page)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(recs))
+		if next == "" || (limit > 0 && n >= limit) {
+			return n, nil
+		}
+		page.After = next
+	}
 }
 
 // GetUser returns a user (users:view). The password hash is never

@@ -205,21 +205,11 @@ func (e *Engine) pruneAudit(ctx context.Context, tenantID string, limit int) (in
 	if err != nil || len(oldest) == 0 || !oldest[0].Time.Before(cutoff.Add(-slack)) {
 		return 0, err
 	}
-	total := 0
-	for total < limit {
-		want, n := min(pruneBatch, limit-total), 0
-		err := e.update(ctx, func(tx store.Tx) error {
-			var err error
-			n, err = tx.Tenant(tenantID).Audit().Prune(ctx, cutoff, want)
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < want {
-			break // none left
-		}
+	total, err := e.pruneInBatches(ctx, limit, func(tx store.Tx, want int) (int, error) {
+		return tx.Tenant(tenantID).Audit().Prune(ctx, cutoff, want)
+	})
+	if err != nil {
+		return total, err
 	}
 	if total > 0 {
 		e.log.Info("licensekit: audit events past their retention deleted", "tenant", tenantID, "count", total,
@@ -256,12 +246,21 @@ func (e *Engine) pruneSessions(ctx context.Context, tenantID string, limit int) 
 	if !expired {
 		return 0, nil
 	}
+	return e.pruneInBatches(ctx, limit, func(tx store.Tx, want int) (int, error) {
+		return tx.Tenant(tenantID).ConsoleSessions().Prune(ctx, now, want)
+	})
+}
+
+// pruneInBatches deletes up to limit records with prune, at most
+// pruneBatch per transaction, until prune finds fewer than it was asked
+// for; it returns how many it deleted.
+func (e *Engine) pruneInBatches(ctx context.Context, limit int, prune func(tx store.Tx, want int) (int, error)) (int, error) {
 	total := 0
 	for total < limit {
 		want, n := min(pruneBatch, limit-total), 0
 		err := e.update(ctx, func(tx store.Tx) error {
 			var err error
-			n, err = tx.Tenant(tenantID).ConsoleSessions().Prune(ctx, now, want)
+			n, err = prune(tx, want)
 			return err
 		})
 		if err != nil {
@@ -269,7 +268,7 @@ func (e *Engine) pruneSessions(ctx context.Context, tenantID string, limit int) 
 		}
 		total += n
 		if n < want {
-			break
+			break // none left
 		}
 	}
 	return total, nil

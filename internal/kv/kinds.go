@@ -338,10 +338,6 @@ func (s *scope) UserTokens() store.UserTokens {
 	}}
 }
 
-type families struct {
-	collection[store.RefreshFamily]
-}
-
 func (s *scope) RefreshFamilies() store.RefreshFamilies {
 	claim := s.globalIndex(pfxFamily, "refresh family")
 	return credentials[store.RefreshFamily]{collection[store.RefreshFamily]{
