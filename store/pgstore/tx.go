@@ -764,7 +764,12 @@ func (s *scope) ConsoleSessions() store.ConsoleSessions {
 }
 
 func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
-	s := k.c.s
+	return k.c.s.prune(ctx, k.c.s.q.sessionPrune, before, limit)
+}
+
+// prune runs a statement deleting at most limit of the tenant's records
+// older than before (tenant $1, time $2, limit $3).
+func (s *scope) prune(ctx context.Context, sql string, before time.Time, limit int) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
@@ -777,7 +782,7 @@ func (k sessions) Prune(ctx context.Context, before time.Time, limit int) (int, 
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
-	n, err := s.exec(ctx, s.q.sessionPrune, s.tenantID, toMicroCeil(before), limit)
+	n, err := s.exec(ctx, sql, s.tenantID, toMicroCeil(before), limit)
 	return int(n), err
 }
 
@@ -850,21 +855,7 @@ func (a audit) List(ctx context.Context, q store.AuditQuery, page store.Page) ([
 }
 
 func (a audit) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
-	s := a.s
-	if err := s.check(ctx); err != nil {
-		return 0, err
-	}
-	if err := checkIDs(s.tenantID); err != nil {
-		return 0, err
-	}
-	if err := s.writable(); err != nil {
-		return 0, err
-	}
-	if limit <= 0 {
-		return 0, nil
-	}
-	n, err := s.exec(ctx, s.q.auditPrune, s.tenantID, toMicroCeil(before), limit)
-	return int(n), err
+	return a.s.prune(ctx, a.s.q.auditPrune, before, limit)
 }
 
 // asJSONString is s as it reads back from the record's JSON document:
