@@ -308,15 +308,7 @@ func (e *Engine) SignIn(ctx context.Context, in SignIn) (*ConsoleSession, Secret
 	}
 	fail := func(reason string) (*ConsoleSession, Secret, error) {
 		if t.ID != "" { // the audit log is per tenant: an unknown one has none
-			ev := Event{
-				TenantID: t.ID, Type: EventSignInFailed, Severity: store.SeverityWarning,
-				ClientAddr: addrString(in.ClientAddr), Reason: reason,
-			}
-			if u.ID != "" {
-				ev.Actor = "user:" + u.ID
-			}
-			e.audit.enqueue(ev)
-			e.alerts.failed(e, ev)
+			e.signInFailed(t.ID, u.ID, in.ClientAddr, reason)
 		}
 		return nil, Secret{}, ErrSignInFailed
 	}
@@ -432,6 +424,20 @@ func (e *Engine) chargeSignIn(ctx context.Context, tenantID, email string, addr 
 		c.nets.refund(ch.net, now)
 	}
 	return ch, err
+}
+
+// signInFailed audits a refused password (userID empty when no user was
+// found) and feeds the alert rules.
+func (e *Engine) signInFailed(tenantID, userID string, addr netip.Addr, reason string) {
+	ev := Event{
+		TenantID: tenantID, Type: EventSignInFailed, Severity: store.SeverityWarning,
+		ClientAddr: addrString(addr), Reason: reason,
+	}
+	if userID != "" {
+		ev.Actor = "user:" + userID
+	}
+	e.audit.enqueue(ev)
+	e.alerts.failed(e, ev)
 }
 
 // signInThrottled audits a refusal by an account's budget, in tenants that
@@ -690,12 +696,7 @@ func (e *Engine) provePassword(ctx context.Context, s *ConsoleSession, password 
 	ok := c.hash.verify(u.PasswordHash, passwordBytes(pw))
 	c.hash.release()
 	if !ok {
-		ev := Event{
-			TenantID: rec.TenantID, Type: EventSignInFailed, Severity: store.SeverityWarning,
-			Actor: "user:" + u.ID, ClientAddr: addrString(clientAddr), Reason: ReasonBadPassword,
-		}
-		e.audit.enqueue(ev)
-		e.alerts.failed(e, ev)
+		e.signInFailed(rec.TenantID, u.ID, clientAddr, ReasonBadPassword)
 		return store.User{}, ErrSignInFailed
 	}
 	charged.refund(now)
